@@ -1,0 +1,123 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_COMMON_FIELDS: dict[str, Any] = {
+    "verify": {
+        "label": "TLS verification",
+        "description": "true (default), false, or the path of a CA bundle to verify the server against.",
+        "schema": {"type": ["string", "null"], "default": "true"},
+    },
+    "timeout": {
+        "label": "Timeout (seconds)",
+        "description": "Per-request timeout; a request past it is retried when that is safe.",
+        "schema": {"type": ["number", "null"], "default": 30},
+    },
+}
+
+
+def _behaviour(host_placeholder: str, login_label: str, password_label: str) -> dict[str, Any]:
+    return {
+        "hidden-fields": [],
+        "relabeling": {
+            "host": "Server URL",
+            "schema": "Scheme (when the URL has none)",
+            "login": login_label,
+            "password": password_label,
+        },
+        "placeholders": {
+            "host": host_placeholder,
+            "schema": "https",
+            "port": "(optional, when the URL has none)",
+            "login": login_label,
+        },
+    }
+
+
+def _connection_type(conn_type: str, hook: str, name: str, fields: dict[str, Any], behaviour: dict) -> dict:
+    return {
+        "connection-type": conn_type,
+        "hook-class-name": f"airflow_provider_dialers.hooks.{hook}",
+        "hook-name": name,
+        "conn-fields": {**fields, **_COMMON_FIELDS},
+        "ui-field-behaviour": behaviour,
+    }
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-dialers",
+        "name": "Outbound Dialers",
+        "description": "Run outbound dialer campaigns (ExpertFlow ECM, MaxContact, Sinch Contact Center OBI, "
+        "Ameyo) from Airflow DAGs.",
+        "integrations": [
+            {"integration-name": "Outbound Dialers", "external-doc-url": "https://pypi.org/project/airflow-provider-dialers/", "tags": ["service"]},
+        ],
+        "hooks": [
+            {
+                "integration-name": "Outbound Dialers",
+                "python-modules": [
+                    "airflow_provider_dialers.hooks.expertflow",
+                    "airflow_provider_dialers.hooks.maxcontact",
+                    "airflow_provider_dialers.hooks.sinch",
+                    "airflow_provider_dialers.hooks.ameyo",
+                ],
+            }
+        ],
+        "connection-types": [
+            _connection_type(
+                "expertflow_ecm",
+                "expertflow.ExpertflowEcmHook",
+                "ExpertFlow ECM",
+                {
+                    "api_version": {
+                        "label": "ECM release",
+                        "description": "13.3 (campaignUpdateStatus, DNC update, strategy update/delete, "
+                        "preference settings) or 13.2 (campaign pause/resume).",
+                        "schema": {"type": ["string", "null"], "enum": ["13.3", "13.2", None], "default": "13.3"},
+                    },
+                },
+                _behaviour("https://umm.example.com", "ECM username", "ECM password"),
+            ),
+            _connection_type(
+                "maxcontact",
+                "maxcontact.MaxContactHook",
+                "MaxContact",
+                {},
+                _behaviour("https://customer.maxcontact.com", "API login", "API password"),
+            ),
+            _connection_type(
+                "sinch_obi",
+                "sinch.SinchObiHook",
+                "Sinch Contact Center OBI",
+                {
+                    "api_key": {
+                        "label": "API key (x-api-key)",
+                        "description": "Required by cloud gateways; sent as the x-api-key header when set.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                },
+                _behaviour("https://sinch-cc.example.com", "API user", "API user password"),
+            ),
+            _connection_type(
+                "ameyo",
+                "ameyo.AmeyoHook",
+                "Ameyo Customer Manager",
+                {
+                    "terminal": {
+                        "label": "Terminal",
+                        "description": "The local IP the Customer Manager user logs in from (login 'terminal').",
+                        "schema": {"type": ["string", "null"], "default": "127.0.0.1"},
+                    },
+                    "client_type": {
+                        "label": "Client type",
+                        "description": "The login 'clientType' your Ameyo deployment expects (optional).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                },
+                _behaviour("http://10.0.0.5:8888", "Customer Manager user id", "Password"),
+            ),
+        ],
+    }

@@ -1,0 +1,45 @@
+"""``python -m airflow_provider_dialers.sandbox``: serve the four dialer APIs on localhost."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from airflow_provider_dialers.sandbox import DEFAULT_CREDENTIALS, connection_env
+from airflow_provider_dialers.sandbox.core import SandboxConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m airflow_provider_dialers.sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8899, help="port (default: 8899)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the seeded state and dialing outcomes")
+    parser.add_argument("--dial-rate", type=float, default=0.0,
+                        help="contacts per second each simulated dialer settles (0: only via POST /_sandbox/advance)")
+    parser.add_argument("--ecm-token-ttl", type=float, default=36000.0, help="ECM token expires_in, seconds")
+    parser.add_argument("--ameyo-session-timeout", type=float, default=180.0, help="Ameyo inactivity timeout, s")
+    parser.add_argument("--print-env", action="store_true",
+                        help="print export lines for AIRFLOW_CONN_* pointing at this sandbox, and exit")
+    args = parser.parse_args(argv)
+    base_url = f"http://{args.host}:{args.port}"
+    if args.print_env:
+        for key, value in connection_env(base_url).items():
+            print(f"export {key}='{value}'")
+        return 0
+
+    import uvicorn
+
+    from airflow_provider_dialers.sandbox.app import create_app
+
+    config = SandboxConfig(seed=args.seed, dial_rate=args.dial_rate, ecm_token_ttl=args.ecm_token_ttl,
+                           ameyo_session_timeout=args.ameyo_session_timeout)
+    print(f"Dialer sandbox on {base_url}  (admin API and docs: {base_url}/_sandbox/docs)", file=sys.stderr)
+    # Passwords are never printed (they would land in demo and CI output); the README lists them.
+    for vendor, creds in DEFAULT_CREDENTIALS.items():
+        print(f"  {vendor:<11} login={creds['login']}", file=sys.stderr)
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
