@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
+import os
 import socket
 import struct
 import time
@@ -23,13 +25,26 @@ TICK_SECONDS = 0.1
 
 
 def default_vendors() -> list[type[VendorSandbox]]:
-    """The four vendor simulations, imported here so the core stays vendor-neutral."""
-    from airflow_provider_dialers.sandbox.ameyo import AmeyoSandbox
-    from airflow_provider_dialers.sandbox.expertflow import ExpertflowSandbox
-    from airflow_provider_dialers.sandbox.maxcontact import MaxContactSandbox
-    from airflow_provider_dialers.sandbox.sinch import SinchSandbox
+    """The vendor simulations to serve: all four, or those named in ``DIALER_SANDBOX_VENDORS``.
 
-    return [ExpertflowSandbox, MaxContactSandbox, SinchSandbox, AmeyoSandbox]
+    Imported here, lazily, so the core stays vendor-neutral and DAG parsing never loads FastAPI.
+    """
+    modules = {
+        "expertflow": ("expertflow", "ExpertflowSandbox"),
+        "maxcontact": ("maxcontact", "MaxContactSandbox"),
+        "sinch": ("sinch", "SinchSandbox"),
+        "ameyo": ("ameyo", "AmeyoSandbox"),
+    }
+    wanted = [v.strip() for v in os.environ.get("DIALER_SANDBOX_VENDORS", "").split(",") if v.strip()]
+    unknown = set(wanted) - set(modules)
+    if unknown:
+        raise ValueError(f"DIALER_SANDBOX_VENDORS names unknown vendors {sorted(unknown)}; known: {sorted(modules)}")
+    classes = []
+    for key in wanted or modules:
+        module_name, class_name = modules[key]
+        module = importlib.import_module(f"airflow_provider_dialers.sandbox.{module_name}")
+        classes.append(getattr(module, class_name))
+    return classes
 
 
 def _abort_connection(send: Any) -> bool:
