@@ -262,6 +262,13 @@ class RetryPolicy:
     backoff_max: float = 20.0
     retry_after_cap: float = 60.0
 
+    def wait_seconds(self, attempt_number: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed attempt ``attempt_number`` (1-based)."""
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        backoff = min(self.backoff_max, self.backoff_initial * 2 ** (attempt_number - 1))
+        return backoff * (0.5 + random.random() / 2)  # jitter spreads concurrent retries apart
+
 
 class _Retryable(Exception):
     """Internal: one attempt failed transiently and may be retried."""
@@ -347,6 +354,7 @@ class DialerHook(HttpHook):
         super().__init__(http_conn_id=conn_id or self.default_conn_name, **kwargs)
         self.conn_id = self.http_conn_id
         self.retry_policy = retry_policy or RetryPolicy()
+        self._sleep = time.sleep  # replaced in tests to record waits instead of sleeping
         self._session: requests.Session | None = None
         self._auth: CredentialAuth | None = None
         self._conn = None
@@ -520,11 +528,7 @@ class DialerHook(HttpHook):
 
         def wait(retry_state: tenacity.RetryCallState) -> float:
             exc = retry_state.outcome.exception() if retry_state.outcome else None
-            backoff = min(policy.backoff_max, policy.backoff_initial * 2 ** (retry_state.attempt_number - 1))
-            backoff *= 0.5 + random.random() / 2  # jitter: spread concurrent retries apart
-            if isinstance(exc, _Retryable) and exc.retry_after is not None:
-                return min(exc.retry_after, policy.retry_after_cap)
-            return backoff
+            return policy.wait_seconds(retry_state.attempt_number, getattr(exc, "retry_after", None))
 
         def before_sleep(retry_state: tenacity.RetryCallState) -> None:
             exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -540,6 +544,7 @@ class DialerHook(HttpHook):
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(policy.max_attempts),
             wait=wait,
+            sleep=self._sleep,
             retry=tenacity.retry_if_exception_type(_Retryable),
             before_sleep=before_sleep,
             reraise=True,

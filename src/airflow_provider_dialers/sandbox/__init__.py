@@ -132,11 +132,13 @@ class Sandbox:
         config: SandboxConfig | None = None,
         *,
         in_process: bool = True,
+        vendors: list[Any] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.config = config or SandboxConfig()
         self.in_process = in_process
+        self.vendors = vendors  # VendorSandbox classes (in-process only); None: all four
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen | None = None
@@ -167,7 +169,7 @@ class Sandbox:
 
             sock = _free_socket(self.host, self.port)
             self.port = sock.getsockname()[1]
-            self.app = create_app(self.config)
+            self.app = create_app(self.config, self.vendors)
             config = uvicorn.Config(self.app, log_level="warning", access_log=False, timeout_keep_alive=30)
             self._server = uvicorn.Server(config)
             self._thread = threading.Thread(
