@@ -302,3 +302,27 @@ def test_password_of_the_connection_is_registered_on_first_use(toy):
     hook = make_hook()
     hook.list_items()
     assert TOY_PASSWORD not in redact(f"echo {TOY_PASSWORD}")
+
+
+@pytest.mark.parametrize(
+    ("body", "label"),
+    [("null", "the literal null"), ('[{"id": 1', "unparseable text"), ("<?xml version='1.0'?><a/>", "XML")],
+)
+def test_null_truncated_and_xml_answers_are_response_errors(toy, body, label):
+    hook = make_hook()
+    hook.list_items()
+    toy.client.add_fault(vendor="toy", path="/items", status=200, body=body, count=1)
+    with pytest.raises(DialerResponseError, match=label):
+        hook.list_items()
+
+
+def test_login_call_ignores_netrc(toy, tmp_path, monkeypatch):
+    host = toy.url.split("//")[1].split(":")[0]
+    netrc = tmp_path / ".netrc"
+    netrc.write_text(f"machine {host} login netrc-user password netrc-pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    hook = make_hook()
+    hook.list_items()  # the login's body carries the credentials; a netrc header must not be added
+    assert hook.login_count == 1
+    assert "authorization" not in toy.core.vendors["toy"].login_headers

@@ -22,6 +22,7 @@ class ToySandbox(VendorSandbox):
         self.items: list[dict[str, Any]] = []
         self.token_ttl: float | None = None
         self.reject_all_tokens = False
+        self.login_headers: dict[str, str] = {}
 
     def snapshot(self) -> dict[str, Any]:
         return {"items": list(self.items)}
@@ -35,7 +36,8 @@ class ToySandbox(VendorSandbox):
         unauthorized = JSONResponse({"error": "invalid token"}, status_code=401)
 
         @router.post("/login")
-        async def login(body: dict[str, Any]) -> Any:
+        async def login(request: Request, body: dict[str, Any]) -> Any:
+            self.login_headers = dict(request.headers)
             if body.get("user") != TOY_LOGIN or body.get("password") != TOY_PASSWORD:
                 self.credentials.failed_logins[self.name] += 1
                 return JSONResponse({"error": "bad credentials"}, status_code=401)

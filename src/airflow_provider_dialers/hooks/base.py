@@ -222,7 +222,8 @@ class CredentialAuth(AuthBase):
         request = response.request
         generation = getattr(request, "_dialer_generation", 0)
         if not self.is_rejected(response):
-            self.touch(generation)
+            if response.ok:  # only an answer from the vendor itself proves the credential alive
+                self.touch(generation)
             return response
         if not self.reauthenticate or getattr(request, "_dialer_reauthenticated", False):
             return response  # DialerHook.request turns a final rejection into DialerAuthError
@@ -239,7 +240,7 @@ class CredentialAuth(AuthBase):
         new_response = response.connection.send(retry, stream=False, **send_kwargs)
         new_response.history.append(response)
         new_response.request = retry
-        if not self.is_rejected(new_response):
+        if new_response.ok and not self.is_rejected(new_response):
             self.touch(new_generation)
         return new_response
 
@@ -358,6 +359,7 @@ class DialerHook(HttpHook):
         self._session: requests.Session | None = None
         self._auth: CredentialAuth | None = None
         self._conn = None
+        self._extras: dict[str, Any] | None = None
         self._session_lock = threading.Lock()
 
     # -- connection ----------------------------------------------------------------------------
@@ -370,9 +372,16 @@ class DialerHook(HttpHook):
                 register_secret(self._conn.password, "password")
         return self._conn
 
+    @property
+    def extras(self) -> dict[str, Any]:
+        """The connection's extras, decoded once (each ``extra_dejson`` read re-runs the masker)."""
+        if self._extras is None:
+            self._extras = self.connection.extra_dejson
+        return self._extras
+
     def extra(self, name: str, default: Any = None) -> Any:
         """An extra field by its short name, accepting the long ``extra__<type>__name`` form too."""
-        extras = self.connection.extra_dejson
+        extras = self.extras
         for key in (name, f"extra__{self.conn_type}__{name}"):
             value = extras.get(key)
             if value not in (None, ""):
@@ -485,7 +494,9 @@ class DialerHook(HttpHook):
         """
         session = self.get_conn()
         url = self.url_from_endpoint(path)
-        auth = self.auth if authenticated else None
+        # Not None for the login call: requests would then fall back to ~/.netrc Basic auth and
+        # overwrite the Authorization header some logins carry.
+        auth = self.auth if authenticated else _no_auth
         policy = self.retry_policy
 
         def attempt() -> requests.Response:
@@ -560,9 +571,10 @@ class DialerHook(HttpHook):
         self.log.debug("%s %s %s -> %s", self.vendor_name, method, path, response.status_code)
 
         if authenticated and self.auth.is_rejected(response):
+            which = "a freshly obtained credential" if self.auth.reauthenticate else "the credential"
             raise DialerAuthError(
-                f"the server rejected a freshly obtained credential on {method} {path} "
-                f"(HTTP {response.status_code}); check the connection's login, password and rights",
+                f"the server rejected {which} on {method} {path} (HTTP {response.status_code}); "
+                "check the connection's login, password and rights",
                 vendor=self.vendor_name,
             )
         if response.status_code not in ok_statuses:
@@ -580,15 +592,21 @@ class DialerHook(HttpHook):
             vendor_message=message,
         )
 
-    def parse_json(self, response: requests.Response, what: str) -> Any:
-        """Decode a JSON answer or raise :class:`DialerResponseError` naming what came back."""
-        text = response.text
+    def parse_json(self, response: requests.Response, what: str, *, allow_null: bool = False) -> Any:
+        """Decode a JSON answer or raise :class:`DialerResponseError` naming what came back.
+
+        A literal ``null`` is an error unless ``allow_null``: no documented endpoint answers it on
+        success, and treating it as "nothing" would turn a failure into a silent success.
+        """
         try:
-            return json.loads(text)
+            value = json.loads(response.text)
         except ValueError:
+            value = _INVALID
+        if value is _INVALID or (value is None and not allow_null):
             raise DialerResponseError(
                 f"{what}: expected JSON but got {describe_body(response)}", vendor=self.vendor_name
-            ) from None
+            )
+        return value
 
     # -- Test button -----------------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
@@ -611,6 +629,13 @@ class DialerHook(HttpHook):
         raise NotImplementedError
 
 
+_INVALID = object()
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
 def _short_text(response: requests.Response, limit: int = 300) -> str:
     text = (response.text or "").strip().replace("\n", " ")
     return redact(text[:limit] + ("..." if len(text) > limit else ""))
@@ -629,5 +654,9 @@ def describe_body(response: requests.Response) -> str:
     elif text == "null":
         kind = "the literal null"
     else:
-        kind = "unparseable text"
+        try:
+            json.loads(text)
+            kind = "a JSON body"
+        except ValueError:
+            kind = "unparseable text"
     return f"{kind} (HTTP {response.status_code}, {content_type}): {_short_text(response, 120)}"
