@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 import requests
 
 from airflow_provider_dialers.hooks.base import (
+    CampaignSummary,
     Credential,
     CredentialAuth,
     DialerAuthError,
@@ -831,6 +832,17 @@ class AmeyoHook(DialerHook):
         return _callback(records[0])
 
     # -- Test button ----------------------------------------------------------------------------------
+    def list_campaigns(self) -> list[CampaignSummary]:
+        """The campaigns the Customer Manager user is logged in to, from the login answer.
+
+        Ameyo's API has no command listing campaigns or their state: ``status`` is the campaign's
+        type (e.g. "Outbound Voice Campaign").
+        """
+        return [
+            CampaignSummary(id=str(c.campaign_id), name=c.name, status=c.campaign_type)
+            for c in self.login().campaigns
+        ]
+
     def _test_connection_call(self) -> str:
         info = self.login()
         if not self.ping_session().alive:

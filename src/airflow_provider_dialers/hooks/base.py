@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import requests
 import tenacity
@@ -129,6 +129,14 @@ class DialerResponseError(DialerError):
 
 class DialerNotSupportedError(DialerError):
     """The vendor's API has no way to do what was asked."""
+
+
+class CampaignSummary(TypedDict):
+    """A campaign as :meth:`DialerHook.list_campaigns` reports it, whatever the vendor."""
+
+    id: str
+    name: str
+    status: str
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,6 +615,14 @@ class DialerHook(HttpHook):
                 f"{what}: expected JSON but got {describe_body(response)}", vendor=self.vendor_name
             )
         return value
+
+    # -- vendor-neutral capabilities ---------------------------------------------------------------
+    def list_campaigns(self) -> list[CampaignSummary]:
+        """Every campaign this connection can see, as ``{"id", "name", "status"}``.
+
+        ``status`` is the vendor's own word for the campaign's state (``Running``, ``Active``...).
+        """
+        raise DialerNotSupportedError("listing campaigns is not supported", vendor=self.vendor_name)
 
     # -- Test button -----------------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 import requests
 
 from airflow_provider_dialers.hooks.base import (
+    CampaignSummary,
     Credential,
     CredentialAuth,
     DialerAuthError,
@@ -296,6 +297,18 @@ class MaxContactHook(DialerHook):
 
     def _test_connection_call(self) -> str:
         return f"{len(self.get_campaigns())} campaigns visible"
+
+    def list_campaigns(self) -> list[CampaignSummary]:
+        """Every campaign as ``{id, name, status}``; status is the Appendix 2 description."""
+        summaries = []
+        for campaign in self.get_campaigns():
+            status = CampaignStatus.from_vendor(campaign.get("Status"))
+            summaries.append(CampaignSummary(
+                id=str(campaign["Id"]),
+                name=str(campaign.get("CampaignName", "")),
+                status=status.name.replace("_", " ").title() if status is not None else str(campaign.get("Status")),
+            ))
+        return summaries
 
     # -- responses ------------------------------------------------------------------------------
     def error_from_response(self, response: requests.Response, what: str) -> DialerRequestError:

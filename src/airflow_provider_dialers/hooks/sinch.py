@@ -24,6 +24,7 @@ from urllib.parse import quote
 import requests
 
 from airflow_provider_dialers.hooks.base import (
+    CampaignSummary,
     Credential,
     CredentialAuth,
     DialerAuthError,
@@ -394,6 +395,13 @@ class SinchObiHook(DialerHook):
     def _test_connection_call(self) -> str:
         campaigns = self.get_campaigns()
         return f"{len(campaigns)} campaigns visible to API user {self.connection.login!r}"
+
+    def list_campaigns(self) -> list[CampaignSummary]:
+        """Every campaign the API user sees as ``{id, name, status}`` (status: Active, Passive, Handled...)."""
+        return [
+            CampaignSummary(id=c["id"], name=c.get("name", ""), status=c.get("status", ""))
+            for c in self.get_campaigns()
+        ]
 
     # -- campaigns -----------------------------------------------------------------------------
     def get_campaigns(

@@ -37,7 +37,7 @@ SANDBOX_CONNECTIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "expertflow_ecm_132": ("expertflow_ecm", "expertflow", {"api_version": "13.2"}),
     "maxcontact_default": ("maxcontact", "maxcontact", {}),
     "sinch_obi_default": ("sinch_obi", "sinch", {"api_key": DEFAULT_CREDENTIALS["sinch"]["api_key"]}),
-    "ameyo_default": ("ameyo", "ameyo", {"terminal": "127.0.0.1", "client_type": "api"}),
+    "ameyo_default": ("ameyo", "ameyo", {"terminal": "127.0.0.1", "client_type": "CustomerManagerApi"}),
 }
 
 
