@@ -41,7 +41,7 @@ def dialer_connections_check():
                 raise RuntimeError(f"{conn_id}: {message}")
         with get_dialer_hook(conn_id) as hook:
             campaigns = hook.list_campaigns()
-        print(f"DEMO-SUMMARY {conn_id} ({hook.vendor_name}): {message}; {len(campaigns)} campaigns")
+        print(f"DEMO-SUMMARY {conn_id}: {message}")
         for campaign in campaigns:
             print(f"DEMO-SUMMARY     {campaign['id']!s:<34} {campaign['name']!s:<28} {campaign['status']}")
         return {"conn_id": conn_id, "vendor": hook.vendor_name, "campaigns": campaigns}

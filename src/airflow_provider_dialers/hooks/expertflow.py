@@ -468,7 +468,7 @@ class ExpertflowEcmHook(DialerHook):
         if self.api_version == "13.2":
             return self._call_message("POST", f"{CAMPAIGN}/{action}", retry_safe=True, params=ref)
         # 13.3 documents the endpoint but not its body: we send the campaign reference and
-        # {"status": "pause"|"resume"} (see docs/vendors/expertflow.md).
+        # {"status": "pause"|"resume"} (see the README's vendor section).
         return self._call_message(
             "POST", f"{CAMPAIGN}/campaignUpdateStatus", retry_safe=True, json_body={**ref, "status": action}
         )

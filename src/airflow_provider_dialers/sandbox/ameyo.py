@@ -2,7 +2,7 @@
 and ``data``), as in the Ameyo Customer Manager API reference (document 20180329005).
 
 Errors come back with HTTP 200 in the reference's shapes. Where the reference is silent the
-choices are marked "Sandbox decision" (and listed in docs/vendors/ameyo.md).
+choices are marked "Sandbox decision" (and listed in the README's vendor section).
 """
 
 from __future__ import annotations

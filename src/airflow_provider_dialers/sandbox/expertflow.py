@@ -1,4 +1,4 @@
-"""ExpertFlow ECM 13.2 / 13.3 simulated under ``/umm`` (docs/vendors/expertflow.md describes it).
+"""ExpertFlow ECM 13.2 / 13.3 simulated under ``/umm`` (the README's vendor section describes it).
 
 One server serves both releases' routes. ``release`` (an attribute, "13.3" by default, back to
 it on reset) picks the answers that differ: createCampaign 201 vs 200, DNC delete 204 vs 200,

@@ -1,7 +1,7 @@
 """Simulated MaxContact Management API (document version 1.3), served under ``/webservices``.
 
 The reference is the spec. Where it is silent, this module decides (each decision is marked
-"Silent in the reference" and listed in docs/vendors/maxcontact.md):
+"Silent in the reference" and listed in the README's vendor section):
 
 * refusals are ManagementActionResponses with ``Success: false``: ``Invalid Parameters`` (bad or
   missing fields, unknown ids) with HTTP 400, ``Error`` (a valid request the system cannot carry

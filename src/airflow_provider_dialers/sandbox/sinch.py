@@ -2,7 +2,7 @@
 
 Serves the reference's endpoints with its paths, methods, bodies and status codes; JSON only.
 Where the reference is silent the choices are marked "Sandbox choice" and listed in
-docs/vendors/sinch.md. Errors answer ``{"statusCode": <code>, "error": "<text>"}``, the shape the
+the README's vendor section. Errors answer ``{"statusCode": <code>, "error": "<text>"}``, the shape the
 reference documents for list items, with texts in its style ("Invalid numbers: '...'").
 """
 
