@@ -28,9 +28,7 @@ from airflow_provider_dialers.hooks.base import (
     Credential,
     CredentialAuth,
     DialerAuthError,
-    DialerError,
     DialerHook,
-    DialerRequestError,
     DialerResponseError,
     register_secret,
 )
@@ -556,31 +554,16 @@ class AmeyoHook(DialerHook):
         body = self.send_command(command, data, retry_safe=retry_safe)
         error = vendor_error(body)
         if error is not None:
-            code, message = error
-            raise DialerRequestError(
-                f"command={command} refused: {message}",
-                vendor=self.vendor_name,
-                status_code=200,
-                vendor_code=code,
-                vendor_message=message,
-            )
+            raise self.request_error(f"command={command}", 200, *error)
         return body  # never None: the auth treats a null answer as a lost session
 
-    def error_from_response(self, response: requests.Response, what: str) -> DialerError:
+    def parse_error(self, response: requests.Response) -> tuple[str | None, str]:
+        """Ameyo's ``{"result": "Failed.", "comment": [code, args...]}`` (or another documented error body)."""
         try:
             error = vendor_error(json.loads(_utf8(response).text))
         except ValueError:
             error = None
-        if error is None:
-            return super().error_from_response(response, what)
-        code, message = error
-        return DialerRequestError(
-            f"{what} failed with HTTP {response.status_code}: {message}",
-            vendor=self.vendor_name,
-            status_code=response.status_code,
-            vendor_code=code,
-            vendor_message=message,
-        )
+        return error if error is not None else super().parse_error(response)
 
     def _records(self, body: Any, command: str) -> list[Mapping[str, Any]]:
         """The record list of an answer: a bare list or ``{"beanResponse": [...]}``."""
@@ -646,11 +629,7 @@ class AmeyoHook(DialerHook):
         body = self.send_command("logout", {"sessionId": session_id}, retry_safe=True, authenticated=False)
         error = vendor_error(body)
         if error is not None and not any(m in error[1].lower() for m in _INVALID_SESSION_MARKERS):
-            code, message = error
-            raise DialerRequestError(
-                f"command=logout refused: {message}", vendor=self.vendor_name, status_code=200,
-                vendor_code=code, vendor_message=message,
-            )
+            raise self.request_error("command=logout", 200, *error)
 
     # -- customers ----------------------------------------------------------------------------------
     def get_contacts(

@@ -590,21 +590,36 @@ class DialerHook(HttpHook):
         return response
 
     def error_from_response(self, response: requests.Response, what: str) -> DialerError:
-        """Turn a refused answer into :class:`DialerRequestError` (vendors override to parse codes)."""
-        code, message = None, _short_text(response)
+        """Turn a refused answer into :class:`DialerRequestError` carrying the vendor's code and text."""
+        code, message = self.parse_error(response)
+        return self.request_error(what, response.status_code, code, message)
+
+    def parse_error(self, response: requests.Response) -> tuple[str | None, str]:
+        """``(vendor code, vendor message)`` of a refused answer. Vendors override this for their
+        error shape; the default is no code and the body, shortened and redacted."""
+        return None, _short_text(response)
+
+    def request_error(
+        self, what: str, status_code: int, vendor_code: str | None, vendor_message: str
+    ) -> DialerRequestError:
+        """The one way a vendor's refusal becomes an exception (also for refusals sent with HTTP 200)."""
+        detail = f"HTTP {status_code}, {vendor_code}" if vendor_code else f"HTTP {status_code}"
         return DialerRequestError(
-            f"{what} failed with HTTP {response.status_code}: {message}",
+            f"{what} refused ({detail}): {vendor_message}",
             vendor=self.vendor_name,
-            status_code=response.status_code,
-            vendor_code=code,
-            vendor_message=message,
+            status_code=status_code,
+            vendor_code=vendor_code,
+            vendor_message=vendor_message,
         )
 
-    def parse_json(self, response: requests.Response, what: str, *, allow_null: bool = False) -> Any:
+    def parse_json(
+        self, response: requests.Response, what: str, *, allow_null: bool = False, expect: type | None = None
+    ) -> Any:
         """Decode a JSON answer or raise :class:`DialerResponseError` naming what came back.
 
         A literal ``null`` is an error unless ``allow_null``: no documented endpoint answers it on
         success, and treating it as "nothing" would turn a failure into a silent success.
+        ``expect`` (``dict`` or ``list``) also checks the answer is a JSON object or array.
         """
         try:
             value = json.loads(response.text)
@@ -613,6 +628,11 @@ class DialerHook(HttpHook):
         if value is _INVALID or (value is None and not allow_null):
             raise DialerResponseError(
                 f"{what}: expected JSON but got {describe_body(response)}", vendor=self.vendor_name
+            )
+        if expect is not None and not isinstance(value, expect) and not (value is None and allow_null):
+            kind = {dict: "a JSON object", list: "a JSON array"}.get(expect, expect.__name__)
+            raise DialerResponseError(
+                f"{what}: expected {kind} but got {describe_body(response)}", vendor=self.vendor_name
             )
         return value
 

@@ -245,32 +245,19 @@ class ExpertflowEcmHook(DialerHook):
                 vendor=VENDOR,
             )
 
-    def error_from_response(self, response: requests.Response, what: str) -> DialerError:
+    def parse_error(self, response: requests.Response) -> tuple[str | None, str]:
         """ECM answers errors Spring-style: ``{"status": 400, "error": "Bad Request", "message": ...}``."""
         try:
             body = json.loads(response.text)
         except ValueError:
             body = None
         if not isinstance(body, dict) or not (body.get("message") or body.get("error")):
-            return super().error_from_response(response, what)
-        message = str(body.get("message") or body.get("error"))
-        return DialerRequestError(
-            f"{what} failed with HTTP {response.status_code}: {message}",
-            vendor=VENDOR,
-            status_code=response.status_code,
-            vendor_code=str(body["error"]) if body.get("error") else None,
-            vendor_message=message,
-        )
+            return super().parse_error(response)
+        return (str(body["error"]) if body.get("error") else None), str(body.get("message") or body.get("error"))
 
     def decode(self, response: requests.Response, what: str, expect: type[dict] | type[list]) -> Any:
         """The answer's JSON, which must be an object (``dict``) or an array (``list``)."""
-        data = self.parse_json(response, what)
-        if not isinstance(data, expect):
-            kind = "object" if expect is dict else "array"
-            raise DialerResponseError(
-                f"{what}: expected a JSON {kind} but got {describe_body(response)}", vendor=VENDOR
-            )
-        return data
+        return self.parse_json(response, what, expect=expect)
 
     def _call_json(
         self, method: str, path: str, expect: type[dict] | type[list], *, retry_safe: bool, **kwargs: Any

@@ -276,6 +276,12 @@ def _token_from(hook: DialerHook, response: requests.Response, login: str) -> st
 # --------------------------------------------------------------------------------------------
 
 
+def _response_code_and_detail(payload: Mapping[str, Any]) -> tuple[str | None, str]:
+    """A refused ManagementActionResponse's ``ResponseCode`` and ``ResponseDetail``."""
+    code, detail = payload.get("ResponseCode"), payload.get("ResponseDetail")
+    return (None if code is None else str(code)), ("" if detail is None else str(detail))
+
+
 class MaxContactHook(DialerHook):
     """Hook for the MaxContact *Management API* ("Management Remote Control"), document version 1.3.
 
@@ -311,32 +317,17 @@ class MaxContactHook(DialerHook):
         return summaries
 
     # -- responses ------------------------------------------------------------------------------
-    def error_from_response(self, response: requests.Response, what: str) -> DialerRequestError:
-        """Parse a refused answer: a ManagementActionResponse, or the framework's ``{Message}``."""
+    def parse_error(self, response: requests.Response) -> tuple[str | None, str]:
+        """A refused answer: a ManagementActionResponse, or the framework's ``{Message}``."""
         try:
             payload = json.loads(response.text)
         except ValueError:
             payload = None
         if isinstance(payload, dict) and ("ResponseCode" in payload or "ResponseDetail" in payload):
-            return self._refusal(response.status_code, payload, what)
+            return _response_code_and_detail(payload)
         if isinstance(payload, dict) and isinstance(payload.get("Message"), str):
-            return DialerRequestError(
-                f"{what} failed with HTTP {response.status_code}: {payload['Message']}",
-                vendor=self.vendor_name,
-                status_code=response.status_code,
-                vendor_message=payload["Message"],
-            )
-        return super().error_from_response(response, what)  # type: ignore[return-value]
-
-    def _refusal(self, status_code: int, payload: Mapping[str, Any], what: str) -> DialerRequestError:
-        code, detail = payload.get("ResponseCode"), payload.get("ResponseDetail")
-        return DialerRequestError(
-            f"{what} refused (HTTP {status_code}, {code}): {detail}",
-            vendor=self.vendor_name,
-            status_code=status_code,
-            vendor_code=None if code is None else str(code),
-            vendor_message=None if detail is None else str(detail),
-        )
+            return None, payload["Message"]
+        return super().parse_error(response)
 
     def _result(
         self, method: str, path: str, *, retry_safe: bool, body: Mapping[str, Any] | None = None
@@ -356,7 +347,7 @@ class MaxContactHook(DialerHook):
                 vendor=self.vendor_name,
             )
         if not payload["Success"]:
-            raise self._refusal(response.status_code, payload, what)
+            raise self.request_error(what, response.status_code, *_response_code_and_detail(payload))
         return payload
 
     def _data(

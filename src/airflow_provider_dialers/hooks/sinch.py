@@ -31,7 +31,6 @@ from airflow_provider_dialers.hooks.base import (
     DialerError,
     DialerHook,
     DialerNotSupportedError,
-    DialerRequestError,
     DialerResponseError,
     describe_body,
     register_secret,
@@ -334,14 +333,7 @@ class SinchObiHook(DialerHook):
         return self._decode(response, expected, f"GET {path}")
 
     def _decode(self, response: requests.Response, expected: type, what: str) -> Any:
-        value = self.parse_json(response, what)
-        if not isinstance(value, expected):
-            raise DialerResponseError(
-                f"{what}: expected a JSON {'array' if expected is list else 'object'} but got "
-                f"{describe_body(response)}",
-                vendor=self.vendor_name,
-            )
-        return value
+        return self.parse_json(response, what, expect=expected)
 
     def _parse_customer(self, customer: Any, what: str) -> dict[str, Any]:
         """A customer as read, with ``attributes`` normalised to the schema's array form."""
@@ -360,28 +352,20 @@ class SinchObiHook(DialerHook):
         return "/".join(["/campaigns", _segment(campaign_id), *rest])
 
     def error_from_response(self, response: requests.Response, what: str) -> DialerError:
-        """The OBI's ``{"statusCode", "error"}`` answer (or its text) as a DialerError.
+        """The OBI's ``{"statusCode", "error"}`` answer as a DialerError.
 
         403 comes from gateways refusing the ``x-api-key`` or from the API user lacking rights:
         either way the connection must change, so it is an auth error, not a request error.
         """
-        vendor_code, message = self._vendor_error(response)
         if response.status_code == 403:
             return DialerAuthError(
-                f"{what} was refused (HTTP 403: {message}); check the connection's api_key extra "
-                "(x-api-key) and the API user's rights",
+                f"{what} was refused (HTTP 403: {self.parse_error(response)[1]}); check the connection's "
+                "api_key extra (x-api-key) and the API user's rights",
                 vendor=self.vendor_name,
             )
-        return DialerRequestError(
-            f"{what} failed with HTTP {response.status_code}: {message}",
-            vendor=self.vendor_name,
-            status_code=response.status_code,
-            vendor_code=vendor_code,
-            vendor_message=message,
-        )
+        return super().error_from_response(response, what)
 
-    @staticmethod
-    def _vendor_error(response: requests.Response) -> tuple[str | None, str]:
+    def parse_error(self, response: requests.Response) -> tuple[str | None, str]:
         """(the body's ``statusCode``, its ``error`` text), or (None, a description of the body)."""
         try:
             body = response.json()
