@@ -64,7 +64,7 @@ def test_wrong_or_missing_login_fields(sandbox, sandbox_client):
     assert_error(requests.get(url, json={**LOGIN, "password": "nope-nope"}), 401, "Invalid username")
     assert_error(requests.get(url, json={"username": "admin"}), 400, "username and password are required")
     not_json = requests.get(url, data="{not json", headers={"Content-Type": "application/json"})
-    assert_error(not_json, 400, "Malformed")
+    assert_error(not_json, 400, "not valid JSON")
     assert requests.post(url, json=LOGIN).status_code == 405
     assert sandbox_client.stats()["failed_logins"]["expertflow"] == 1
 

@@ -6,12 +6,14 @@ Vendor modules subclass :class:`VendorSandbox`; nothing here knows a vendor's AP
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import re
 import secrets
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from fastapi import APIRouter
@@ -318,6 +320,20 @@ class SandboxCore:
         }
 
 
+async def read_json_object(request: Any, refuse: Callable[[str], Exception]) -> dict[str, Any]:
+    """A request's JSON object body ({} when empty); ``refuse(reason)`` builds the vendor's error."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise refuse("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise refuse("The request body must be a JSON object")
+    return body
+
+
 def new_rng(seed: int, vendor: str) -> random.Random:
     """A per-vendor RNG, stable for a seed (independent of PYTHONHASHSEED)."""
     return random.Random(f"{seed}:{vendor}")
@@ -336,4 +352,5 @@ __all__ = [
     "VendorSandbox",
     "config_dict",
     "new_rng",
+    "read_json_object",
 ]

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 
-from airflow_provider_dialers.sandbox.core import VendorSandbox
+from airflow_provider_dialers.sandbox.core import VendorSandbox, read_json_object
 
 # requestState values (0 "Pending" is not numbered by the reference; see the docs).
 PENDING, SENT_TO_DIALER, CONNECTED, NOT_CONNECTED, RETRIES_COMPLETED = 0, 1, 2, 3, 4
@@ -105,16 +105,7 @@ def _now_iso() -> str:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise EcmError(400, "Malformed JSON request body") from None
-    if not isinstance(body, dict):
-        raise EcmError(400, "The request body must be a JSON object")
-    return body
+    return await read_json_object(request, lambda reason: EcmError(400, reason))
 
 
 def _as_int(value: Any, field: str) -> int:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -32,7 +31,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from airflow_provider_dialers.sandbox.core import VendorSandbox
+from airflow_provider_dialers.sandbox.core import VendorSandbox, read_json_object
 
 MANAGEMENT_PATH = "/webservices/services/management"
 TOKEN_PATH = "/webservices/services/apitoken/login/{login}"
@@ -157,16 +156,7 @@ class _NegotiatedRoute(APIRoute):
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _invalid("The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise _invalid("The request body must be a JSON object")
-    return body
+    return await read_json_object(request, _invalid)
 
 
 def _is_int(value: Any) -> bool:
