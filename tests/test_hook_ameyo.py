@@ -576,3 +576,17 @@ def test_vendor_error_shapes():
     assert vendor_error({"message": "m", "type": "ProcessingException"}) == ("ProcessingException", "m")
     assert vendor_error({"result": "Success.", "beanResponse": []}) is None
     assert vendor_error([]) is None
+
+
+def test_session_timed_out_by_server_inactivity_is_recovered(hook, sandbox_client):
+    sandbox_client.configure(ameyo_session_timeout=0.3)  # the server drops sessions idle for 0.3 s
+    hook.login()
+    credential, _ = hook.auth.current()
+    # The hook would renew proactively; pretend the server dropped it earlier than it advertised.
+    hook.auth._credential = replace(credential, expires_at=time.monotonic() + 3600)
+    time.sleep(0.5)  # idle past the server's timeout (a wait, not a timing assertion)
+    seq = last_seq(sandbox_client)
+    assert hook.get_leads_for_campaign(1)
+    assert hook.login_count == 2
+    # the call with the dead session, the re-login, the call again
+    assert len(log_since(sandbox_client, seq)) == 3
