@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar
 
 import requests
 import tenacity
@@ -22,6 +22,9 @@ from urllib3.exceptions import NewConnectionError
 
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.exceptions import AirflowException
+from airflow_provider_dialers.capabilities import CampaignSummary, DialerCapabilities  # noqa: F401 (re-exported)
+
+
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +132,6 @@ class DialerResponseError(DialerError):
 
 class DialerNotSupportedError(DialerError):
     """The vendor's API has no way to do what was asked."""
-
-
-class CampaignSummary(TypedDict):
-    """A campaign as :meth:`DialerHook.list_campaigns` reports it, whatever the vendor."""
-
-    id: str
-    name: str
-    status: str
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,7 +321,7 @@ def _to_bool(value: Any, default: bool) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-class DialerHook(HttpHook):
+class DialerHook(HttpHook, DialerCapabilities):
     """Base of the four dialer hooks, built on :class:`~airflow.providers.http.hooks.http.HttpHook`.
 
     ``HttpHook`` parses the connection (host with or without scheme, schema, port) and builds
@@ -342,8 +337,8 @@ class DialerHook(HttpHook):
       :class:`DialerTransientError` with ``may_have_been_processed=True`` is raised;
     * 4xx validation errors are never retried.
 
-    Subclasses set ``vendor_name`` and implement :meth:`build_auth`, :meth:`error_from_response`
-    and :meth:`_test_connection_call`.
+    Subclasses set ``vendor_name``, implement :meth:`build_auth`, :meth:`parse_error` and
+    :meth:`_test_connection_call`, and override the :class:`DialerCapabilities` their API supports.
     """
 
     conn_name_attr = "conn_id"
@@ -635,14 +630,6 @@ class DialerHook(HttpHook):
                 f"{what}: expected {kind} but got {describe_body(response)}", vendor=self.vendor_name
             )
         return value
-
-    # -- vendor-neutral capabilities ---------------------------------------------------------------
-    def list_campaigns(self) -> list[CampaignSummary]:
-        """Every campaign this connection can see, as ``{"id", "name", "status"}``.
-
-        ``status`` is the vendor's own word for the campaign's state (``Running``, ``Active``...).
-        """
-        raise DialerNotSupportedError("listing campaigns is not supported", vendor=self.vendor_name)
 
     # -- Test button -----------------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
