@@ -326,3 +326,14 @@ def test_login_call_ignores_netrc(toy, tmp_path, monkeypatch):
     hook.list_items()  # the login's body carries the credentials; a netrc header must not be added
     assert hook.login_count == 1
     assert "authorization" not in toy.core.vendors["toy"].login_headers
+
+
+def test_response_says_when_a_processed_attempt_was_replayed(toy):
+    hook = make_hook()
+    assert hook.request("GET", "/toy/items", retry_safe=True).dialer_replayed is False
+    toy.client.add_fault(vendor="toy", path="/items", status=503, count=1)  # not processed
+    assert hook.request("GET", "/toy/items", retry_safe=True).dialer_replayed is False
+    toy.client.add_fault(vendor="toy", path="/items", method="POST", action="reset", after_processing=True)
+    response = hook.request("POST", "/toy/items", retry_safe=True, json_body={"name": "dedupe-keyed"})
+    assert response.dialer_replayed is True
+    assert len(toy.core.vendors["toy"].items) == 2  # the toy has no dedupe key: real vendors do

@@ -259,3 +259,23 @@ def parse_attributes(value: Any) -> dict[str, str]:
             raise ContactError(f"attributes.{key}", f"looks like a spreadsheet formula (CSV injection): {text[:30]!r}")
         attributes[key] = text
     return attributes
+
+
+def dedupe_key(contact: Contact) -> str:
+    """The contact's identity for duplicate detection: its ``external_id``, or one derived from the row.
+
+    The derived key hashes the phones and attributes, so the same row always gets the same key:
+    a retried upload re-sends the same key and the dialer recognises the contact instead of adding
+    it twice.
+    """
+    return contact.external_id or derived_external_id(contact)
+
+
+def derived_external_id(contact: Contact) -> str:
+    """``row-`` and 24 hex digits of a SHA-256 over the phones and attributes (stable across runs)."""
+    import hashlib
+    import json
+
+    canonical = json.dumps({"phones": list(contact.phones), "attributes": dict(sorted(contact.attributes.items()))},
+                           sort_keys=True, separators=(",", ":"))
+    return "row-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]

@@ -494,15 +494,19 @@ class DialerHook(HttpHook, DialerCapabilities):
             certainly did not process (connection refused, 429, 503, credential rejected) are
             retried regardless.
         :param authenticated: apply the vendor's credential (False for the login call itself).
+        :returns: the response; ``response.dialer_replayed`` is True when an earlier attempt of this
+            call may have been processed before it was re-sent.
         """
         session = self.get_conn()
         url = self.url_from_endpoint(path)
+        replayed = False  # set once an attempt the server may have processed is sent again
         # Not None for the login call: requests would then fall back to ~/.netrc Basic auth and
         # overwrite the Authorization header some logins carry.
         auth = self.auth if authenticated else _no_auth
         policy = self.retry_policy
 
         def attempt() -> requests.Response:
+            nonlocal replayed
             try:
                 response = session.request(
                     method,
@@ -525,6 +529,7 @@ class DialerHook(HttpHook, DialerCapabilities):
                         vendor=self.vendor_name,
                         may_have_been_processed=True,
                     ) from None
+                replayed = replayed or sent
                 raise _Retryable(description, processed=sent) from None
             status = response.status_code
             if status in TRANSIENT_STATUSES:
@@ -537,7 +542,9 @@ class DialerHook(HttpHook, DialerCapabilities):
                         vendor=self.vendor_name,
                         may_have_been_processed=True,
                     )
-                raise _Retryable(description, retry_after=retry_after, processed=status not in NOT_PROCESSED_STATUSES)
+                processed = status not in NOT_PROCESSED_STATUSES
+                replayed = replayed or processed
+                raise _Retryable(description, retry_after=retry_after, processed=processed)
             return response
 
         def wait(retry_state: tenacity.RetryCallState) -> float:
@@ -572,6 +579,9 @@ class DialerHook(HttpHook, DialerCapabilities):
                 may_have_been_processed=exc.processed,
             ) from None
         self.log.debug("%s %s %s -> %s", self.vendor_name, method, path, response.status_code)
+        # A retry-safe write re-sent after the server may have acted on it: a "duplicate" in this
+        # answer can be the first attempt's own row, which callers count as accepted, not duplicate.
+        response.dialer_replayed = replayed  # type: ignore[attr-defined]
 
         if authenticated and self.auth.is_rejected(response):
             which = "a freshly obtained credential" if self.auth.reauthenticate else "the credential"
