@@ -279,3 +279,8 @@ def derived_external_id(contact: Contact) -> str:
     canonical = json.dumps({"phones": list(contact.phones), "attributes": dict(sorted(contact.attributes.items()))},
                            sort_keys=True, separators=(",", ":"))
     return "row-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def format_server_time(moment: pendulum.DateTime, server_timezone: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """An aware time as the server's local wall-clock text, for APIs whose times carry no offset."""
+    return moment.in_timezone(server_timezone).strftime(fmt)

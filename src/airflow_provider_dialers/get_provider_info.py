@@ -36,12 +36,25 @@ def _behaviour(host_placeholder: str, login_label: str, password_label: str) -> 
     }
 
 
-def _connection_type(conn_type: str, hook: str, name: str, fields: dict[str, Any], behaviour: dict) -> dict:
+_SERVER_TIMEZONE_FIELD = {
+    "timezone": {
+        "label": "Server time zone",
+        "description": "IANA zone of the dialer server (default UTC): the API's times carry no offset, "
+        "so contact times are converted to this zone before sending.",
+        "schema": {"type": ["string", "null"], "default": "UTC"},
+    },
+}
+
+
+def _connection_type(
+    conn_type: str, hook: str, name: str, fields: dict[str, Any], behaviour: dict, extra_fields: tuple[str, ...] = ()
+) -> dict:
+    optional = {key: _SERVER_TIMEZONE_FIELD[key] for key in extra_fields}
     return {
         "connection-type": conn_type,
         "hook-class-name": f"airflow_provider_dialers.hooks.{hook}",
         "hook-name": name,
-        "conn-fields": {**fields, **_COMMON_FIELDS},
+        "conn-fields": {**fields, **optional, **_COMMON_FIELDS},
         "ui-field-behaviour": behaviour,
     }
 
@@ -80,6 +93,7 @@ def get_provider_info() -> dict[str, Any]:
                     },
                 },
                 _behaviour("https://umm.example.com", "ECM username", "ECM password"),
+                extra_fields=("timezone",),
             ),
             _connection_type(
                 "maxcontact",
@@ -118,6 +132,7 @@ def get_provider_info() -> dict[str, Any]:
                     },
                 },
                 _behaviour("http://10.0.0.5:8888", "Customer Manager user id", "Password"),
+                extra_fields=("timezone",),
             ),
         ],
     }

@@ -134,6 +134,18 @@ class DialerNotSupportedError(DialerError):
     """The vendor's API has no way to do what was asked."""
 
 
+class DialerValidationError(DialerError):
+    """Input refused before anything was sent (e.g. a campaign spec missing a required field).
+
+    :ivar field: the offending field, as the caller named it.
+    """
+
+    def __init__(self, field: str, reason: str, *, vendor: str | None = None) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}", vendor=vendor)
+
+
 # --------------------------------------------------------------------------------------------
 # Auth: a requests auth class that owns a credential's lifecycle.
 # --------------------------------------------------------------------------------------------
@@ -407,6 +419,14 @@ class DialerHook(HttpHook, DialerCapabilities):
         }:
             return value  # a CA bundle path
         return _to_bool(value, True)
+
+    @property
+    def server_timezone(self) -> str:
+        """The dialer server's time zone (extra ``timezone``, default UTC), for APIs whose times
+        carry no offset (ECM ``dialTime``, Ameyo ``callBackTime``)."""
+        from airflow_provider_dialers.contacts import parse_timezone
+
+        return parse_timezone(self.extra("timezone", "UTC")) or "UTC"
 
     def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None):
         """The hook's one ``requests.Session`` (built by ``HttpHook`` on first use, then reused)."""
