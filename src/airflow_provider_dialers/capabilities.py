@@ -152,6 +152,8 @@ class DialerCapabilities:
     upload_batch_size: ClassVar[int] = 100
     #: Campaign fields the vendor's reference marks required for creation (checked before sending).
     required_campaign_fields: ClassVar[tuple[str, ...]] = ()
+    #: The campaign spec field holding the campaign's name (ECM ``name``, MaxContact ``CampaignName``).
+    campaign_name_field: ClassVar[str] = "name"
 
     def not_supported(self, capability: str, lacks: str) -> Exception:
         from airflow_provider_dialers.hooks.base import DialerNotSupportedError

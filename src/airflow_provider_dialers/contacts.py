@@ -213,7 +213,7 @@ def parse_time(
             return _localise(pendulum.naive(*value.timetuple()[:6]), field_name, timezone, now)
     elif isinstance(value, str):
         try:
-            parsed = pendulum.parse(value.strip(), strict=False, exact=False, tz=None)
+            parsed = pendulum.parse(value.strip(), strict=False, exact=True, tz=None)
         except Exception:
             raise ContactError(field_name, f"is not a date and time: {value.strip()[:40]!r}") from None
         if not isinstance(parsed, pendulum.DateTime):
