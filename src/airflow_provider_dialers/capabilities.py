@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 
 from airflow_provider_dialers.contacts import Callback, Contact
+
+if TYPE_CHECKING:
+    from airflow_provider_dialers.hooks.base import DialerNotSupportedError
 
 CampaignStatusWord = Literal["running", "paused"]
 
@@ -155,7 +158,8 @@ class DialerCapabilities:
     #: The campaign spec field holding the campaign's name (ECM ``name``, MaxContact ``CampaignName``).
     campaign_name_field: ClassVar[str] = "name"
 
-    def not_supported(self, capability: str, lacks: str) -> Exception:
+    def not_supported(self, capability: str, lacks: str) -> DialerNotSupportedError:
+        # Imported here: hooks.base imports this module.
         from airflow_provider_dialers.hooks.base import DialerNotSupportedError
 
         return DialerNotSupportedError(f"cannot {capability}: {lacks}", vendor=self.vendor_name)

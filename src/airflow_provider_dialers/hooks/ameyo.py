@@ -14,24 +14,41 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NamedTuple, TypeVar, cast
 from urllib.parse import parse_qsl
 
 import requests
 
+from airflow_provider_dialers.capabilities import (
+    CallbackRow,
+    CampaignProgress,
+    CampaignStatusWord,
+    ContactRow,
+    ContactState,
+    DncResult,
+    RowOutcome,
+    RowStatus,
+    UploadOptions,
+)
+from airflow_provider_dialers.contacts import ContactError
 from airflow_provider_dialers.hooks.base import (
     CampaignSummary,
     Credential,
     CredentialAuth,
     DialerAuthError,
     DialerHook,
+    DialerRequestError,
     DialerResponseError,
+    DialerTransientError,
+    DialerValidationError,
     register_secret,
 )
+from airflow_provider_dialers.mappings import ameyo as mapping
 
 COMMAND_PATH = "/ameyowebaccess/command"
 #: The table alias Ameyo expects in front of ``otherColumns`` names of getContacts.
@@ -40,6 +57,14 @@ DEFAULT_TERMINAL = "127.0.0.1"
 #: Ameyo's date-time form for callBackTime/validityTime (the reference: "2017-05-31 15:30:00").
 AMEYO_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _INVALID_SESSION_MARKERS = ("invalid session id", "invalid.sessionid")
+#: getContacts columns a campaign's progress needs (aliased STATUS, ATTEMPTS).
+PROGRESS_COLUMNS = ("status", "attempts")
+#: getContacts columns read for one contact's state; all of them land in ContactState.history.
+STATE_COLUMNS = PROGRESS_COLUMNS + (
+    "disposition", "churn_count", "last_dialed_time", "last_connected_time", "last_user_id",
+) + tuple(f"{prefix}_{n}" for prefix in ("last_status", "last_disposition", "last_dialed_number",
+                                         "last_dialed_time") for n in range(1, 5))
+_Row = TypeVar("_Row", ContactRow, CallbackRow)
 
 
 # --------------------------------------------------------------------------------------------
@@ -78,6 +103,58 @@ SUCCESSFUL_RESULT_TYPES: frozenset[AmeyoResultType] = frozenset(
 #: The record was not stored as sent. DUPLICATE_NOT_ADDED is here: the phone already exists and
 #: nothing was changed (send ``update_customer=True`` to update it instead).
 FAILED_RESULT_TYPES: frozenset[AmeyoResultType] = frozenset(set(AmeyoResultType) - SUCCESSFUL_RESULT_TYPES)
+
+
+class AmeyoCallStatus(str, Enum):
+    """A customer's ``status`` column: the outcome of its last call attempt (reference 4.6.3), or
+    NOT_TRIED for a customer not dialed yet (getContacts leaves the column out while it is null)."""
+
+    NOT_TRIED = "NOT_TRIED"
+    BUSY = "BUSY"
+    NO_ANSWER = "NO_ANSWER"
+    CONNECTED = "CONNECTED"
+    CALL_DROP = "CALL_DROP"
+    CALL_HANGUP = "CALL_HANGUP"
+    AMD = "AMD"
+    ATTEMPT_FAILED = "ATTEMPT_FAILED"
+    TRANSFERRED_TO_CAMPAIGN = "TRANSFERRED_TO_CAMPAIGN"
+    CALL_NOT_PICKED = "CALL_NOT_PICKED"
+    NUMBER_FAILURE = "NUMBER_FAILURE"
+    NUMBER_TEMP_FAILURE = "NUMBER_TEMP_FAILURE"
+    PROVIDER_FAILURE = "PROVIDER_FAILURE"
+    PROVIDER_TEMP_FAILURE = "PROVIDER_TEMP_FAILURE"
+    SYSTEM_ERROR = "SYSTEM_ERROR"
+    FAILED = "FAILED"
+    SIT_INTERCEPT = "SIT_INTERCEPT"
+    SIT_VACANT = "SIT_VACANT"
+    SIT_NOCIRCUIT = "SIT_NOCIRCUIT"
+    SIT_REORDER = "SIT_REORDER"
+
+
+#: Statuses after which dialing the customer again cannot change the outcome: the call reached an
+#: agent (CONNECTED) or another campaign, or the reference calls the number's failure permanent
+#: (does not exist, unassigned, changed or disconnected). Any other status is final only once the
+#: customer's attempts reach its lead's ``maxAttempt``.
+TERMINAL_CALL_STATUSES: frozenset[AmeyoCallStatus] = frozenset(
+    {
+        AmeyoCallStatus.CONNECTED,
+        AmeyoCallStatus.TRANSFERRED_TO_CAMPAIGN,
+        AmeyoCallStatus.NUMBER_FAILURE,
+        AmeyoCallStatus.SIT_VACANT,
+        AmeyoCallStatus.SIT_INTERCEPT,
+    }
+)
+
+
+_TERMINAL_STATUS_NAMES = frozenset(status.value for status in TERMINAL_CALL_STATUSES)
+
+
+class CommandAnswer(NamedTuple):
+    """A command's decoded answer, and whether the command was re-sent after an attempt the server
+    may have processed (``DialerHook.request``'s ``dialer_replayed``)."""
+
+    body: Any
+    replayed: bool
 
 
 @dataclass(frozen=True)
@@ -406,6 +483,50 @@ def limit_offset(limit: int | None, offset: int) -> str | None:
     return " ".join(parts) or None
 
 
+def upload_contacts_data(
+    campaign_id: int,
+    lead_id: int,
+    customer_records: Sequence[Mapping[str, Any]],
+    *,
+    update_customer: bool,
+    migrate_customer: bool = False,
+    status: str | None = None,
+    num_attempts: int | None = None,
+) -> dict[str, Any]:
+    """uploadContacts' ``data`` (see :meth:`AmeyoHook.upload_customer_records`)."""
+    data: dict[str, Any] = {
+        "campaignId": int(campaign_id),
+        "leadId": int(lead_id),
+        "properties": {"update.customer": update_customer, "migrate.customer": migrate_customer},
+        "customerRecords": [dict(record) for record in customer_records],
+    }
+    if status is not None:
+        data["Status"] = status
+    if num_attempts is not None:
+        data["numAttempts"] = str(num_attempts)
+    return data
+
+
+def call_status(contact: AmeyoContact) -> str:
+    """The customer's call status: the ``STATUS`` column, NOT_TRIED while it is null (not dialed)."""
+    return str(contact.status or AmeyoCallStatus.NOT_TRIED.value)
+
+
+def is_settled(status: str, attempts: int | None, max_attempt: int | None) -> bool:
+    """Whether Ameyo is done with a customer: a terminal status, or its lead's ``maxAttempt`` used up."""
+    if status in _TERMINAL_STATUS_NAMES:
+        return True
+    return attempts is not None and max_attempt is not None and attempts >= max_attempt
+
+
+def _unconfirmed_callback_reason(error: DialerTransientError) -> str:
+    if error.may_have_been_processed:
+        return ("Ameyo's answer was lost, so the callback may or may not be scheduled; not re-sent because "
+                "a re-send schedules a second call (check the customer in Ameyo before sending it again): "
+                f"{error}")
+    return f"the callback was not scheduled (Ameyo could not be reached): {error}"
+
+
 # --------------------------------------------------------------------------------------------
 # Auth
 # --------------------------------------------------------------------------------------------
@@ -539,6 +660,24 @@ class AmeyoHook(DialerHook):
 
         Returns the decoded body as is (``None`` for ``null``); :meth:`call` also checks it.
         """
+        return self._exchange(command, data, retry_safe=retry_safe, authenticated=authenticated).body
+
+    def call(self, command: str, data: Mapping[str, Any], *, retry_safe: bool) -> Any:
+        """An authenticated command whose error bodies (HTTP 200) become DialerRequestError."""
+        return self.call_answer(command, data, retry_safe=retry_safe).body
+
+    def call_answer(self, command: str, data: Mapping[str, Any], *, retry_safe: bool) -> CommandAnswer:
+        """:meth:`call`, also telling whether the command was re-sent after an attempt the server may
+        have processed (``replayed``): a duplicate in such an answer can be that attempt's own record."""
+        answer = self._exchange(command, data, retry_safe=retry_safe)
+        error = vendor_error(answer.body)
+        if error is not None:
+            raise self.request_error(f"command={command}", 200, *error)
+        return answer  # body never None: the auth treats a null answer as a lost session
+
+    def _exchange(
+        self, command: str, data: Mapping[str, Any], *, retry_safe: bool, authenticated: bool = True
+    ) -> CommandAnswer:
         response = self.request(
             "POST",
             COMMAND_PATH,
@@ -547,15 +686,8 @@ class AmeyoHook(DialerHook):
             data={"command": command, "data": _json(dict(data))},
         )
         # null is a documented answer here (a refused login); call() and the auth interpret it.
-        return self.parse_json(_utf8(response), f"command={command}", allow_null=True)
-
-    def call(self, command: str, data: Mapping[str, Any], *, retry_safe: bool) -> Any:
-        """An authenticated command whose error bodies (HTTP 200) become DialerRequestError."""
-        body = self.send_command(command, data, retry_safe=retry_safe)
-        error = vendor_error(body)
-        if error is not None:
-            raise self.request_error(f"command={command}", 200, *error)
-        return body  # never None: the auth treats a null answer as a lost session
+        body = self.parse_json(_utf8(response), f"command={command}", allow_null=True)
+        return CommandAnswer(body, bool(getattr(response, "dialer_replayed", False)))
 
     def parse_error(self, response: requests.Response) -> tuple[str | None, str]:
         """Ameyo's ``{"result": "Failed.", "comment": [code, args...]}`` (or another documented error body)."""
@@ -719,20 +851,22 @@ class AmeyoHook(DialerHook):
         Retry-safe: only with ``update_customer=True``: a re-send after a lost answer finds the
         rows by ``phone1`` and updates them (UPDATED) instead of duplicating them. Without it a
         re-send would report the rows of the lost attempt as DUPLICATE_NOT_ADDED, hiding that
-        they were added, so it is not re-sent.
+        they were added, so it is not re-sent (:meth:`upload_contacts` re-sends it, reading such
+        a duplicate in a replayed answer as the lost attempt's own row).
         """
-        data: dict[str, Any] = {
-            "campaignId": int(campaign_id),
-            "leadId": int(lead_id),
-            "properties": {"update.customer": update_customer, "migrate.customer": migrate_customer},
-            "customerRecords": [dict(record) for record in customer_records],
-        }
-        if status is not None:
-            data["Status"] = status
-        if num_attempts is not None:
-            data["numAttempts"] = str(num_attempts)
-        body = self.call("uploadContacts", data, retry_safe=update_customer)
-        return self._upload_results(body, "uploadContacts", len(customer_records))
+        data = upload_contacts_data(campaign_id, lead_id, customer_records, update_customer=update_customer,
+                                    migrate_customer=migrate_customer, status=status,
+                                    num_attempts=num_attempts)
+        results, _ = self._send_upload("uploadContacts", data, len(customer_records),
+                                       retry_safe=update_customer)
+        return results
+
+    def _send_upload(
+        self, command: str, data: Mapping[str, Any], sent: int, *, retry_safe: bool
+    ) -> tuple[list[AmeyoRecordResult], bool]:
+        """Send an upload command: its per-record results, and whether the answer is a replay's."""
+        answer = self.call_answer(command, data, retry_safe=retry_safe)
+        return self._upload_results(answer.body, command, sent), answer.replayed
 
     def upload_contact_and_add_callback(
         self,
@@ -810,7 +944,14 @@ class AmeyoHook(DialerHook):
             raise DialerResponseError("command=addCallback: empty beanResponse", vendor=self.vendor_name)
         return _callback(records[0])
 
-    # -- Test button ----------------------------------------------------------------------------------
+    # -- capabilities (vendor-neutral; see capabilities.DialerCapabilities) -------------------------
+    #: Records per upload command. The reference sets no maximum, but commands are synchronous and
+    #: the login answer's ``commandTimeout`` is 20 s: 200 records finish well within it.
+    upload_batch_size: ClassVar[int] = 200
+    #: getContacts page size for progress and contact lookups. The reference sets no maximum
+    #: ("LimitOffset - Default - Null - No limit"); 10 000 customers keep one answer to a few MB.
+    contacts_page_size: ClassVar[int] = 10_000
+
     def list_campaigns(self) -> list[CampaignSummary]:
         """The campaigns the Customer Manager user is logged in to, from the login answer.
 
@@ -822,6 +963,230 @@ class AmeyoHook(DialerHook):
             for c in self.login().campaigns
         ]
 
+    def find_campaign(self, name: str) -> str | None:
+        """The id of the campaign called ``name`` among those the Customer Manager is logged in to."""
+        return next((c["id"] for c in self.list_campaigns() if c["name"] == name), None)
+
+    def create_campaign(self, spec: Mapping[str, Any]) -> str:
+        raise self.not_supported("create campaigns",
+                                 "the Customer Manager API has no command that creates one")
+
+    def set_campaign_status(self, campaign_id: str, status: CampaignStatusWord) -> None:
+        raise self.not_supported("pause or resume campaigns",
+                                 "the Customer Manager API has no command that starts or stops a campaign")
+
+    def add_dnc(self, numbers: Sequence[str]) -> DncResult:
+        raise self.not_supported("manage a DNC list", "the Customer Manager API has no do-not-call commands")
+
+    def remove_dnc(self, numbers: Sequence[str]) -> DncResult:
+        raise self.not_supported("manage a DNC list", "the Customer Manager API has no do-not-call commands")
+
+    def list_dnc(self) -> set[str]:
+        raise self.not_supported("read a DNC list", "the Customer Manager API has no do-not-call commands")
+
+    def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
+        raise self.not_supported(
+            "toggle a global emergency",
+            "the Customer Manager API has no emergency stop and cannot pause campaigns, so none can be "
+            "emulated",
+        )
+
+    def upload_contacts(
+        self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """Upload one batch of contacts as *customers* of the lead ``options.lead_id``.
+
+        Every row goes through uploadContacts, ``update.customer`` on for ``on_duplicate="update"``
+        (UPDATED), off for ``"skip"`` (DUPLICATE_NOT_ADDED: a duplicate). Ameyo dedupes customers by
+        ``phone1``, so the command is re-sent after a lost answer; a duplicate in the replayed answer
+        is the lost attempt's own row and counts as accepted. A stored row with ``dial_at`` then gets
+        its callback at that time (:meth:`_schedule_dial_times`), so Ameyo dials it then.
+        """
+        campaign, lead = self._upload_target(campaign_id, options)
+        mapped, outcomes = self._map_rows(rows, lambda item: mapping.customer_record(item.contact))
+        if options.dry_run:
+            return outcomes + [
+                RowOutcome(item.row, RowStatus.ACCEPTED, payload=self._planned_upload(item, record))
+                for item, record in mapped
+            ]
+        if not mapped:
+            return outcomes
+        data = upload_contacts_data(campaign, lead, [record for _, record in mapped],
+                                    update_customer=options.on_duplicate == "update")
+        results, replayed = self._send_upload("uploadContacts", data, len(mapped), retry_safe=True)
+        stored = [(item, mapping.upload_outcome(item.row, result, replayed=replayed))
+                  for (item, _), result in zip(mapped, results)]
+        return outcomes + self._schedule_dial_times(campaign, lead, stored)
+
+    def add_callbacks(
+        self, campaign_id: str, rows: Sequence[CallbackRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """Schedule one batch of callbacks with uploadContactAndAddCallback into ``options.lead_id``:
+        the customer is uploaded (``on_duplicate="update"``) or left as it is (``"skip"``), and a
+        callback is scheduled at ``callback_at`` on its first phone, for ``agent`` when given.
+
+        Not re-sent after a lost answer: every send schedules the callbacks again.
+        """
+        campaign, lead = self._upload_target(campaign_id, options)
+        server_timezone = self.server_timezone
+        mapped, outcomes = self._map_rows(rows, lambda item: mapping.customer_callback(
+            item.callback.contact, item.callback.callback_at, server_timezone, agent=item.callback.agent))
+        if options.dry_run:
+            return outcomes + [RowOutcome(item.row, RowStatus.ACCEPTED, payload=record.to_ameyo())
+                               for item, record in mapped]
+        if not mapped:
+            return outcomes
+        records = [(item.row, record) for item, record in mapped]
+        return outcomes + self._send_callbacks(campaign, lead, records, time_field="callback_at",
+                                               update_customer=options.on_duplicate == "update")
+
+    def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:
+        """Counts by call status of the customers of the campaign's enabled leads.
+
+        Ameyo keeps no campaign counters: this reads every such customer's ``status`` and
+        ``attempts`` with getContacts, :attr:`contacts_page_size` at a time, plus the leads'
+        ``maxAttempt`` (getLeadsForCampaign): 2 + customers // page size commands. Complete when
+        every customer is settled (:func:`is_settled`).
+        """
+        campaign = self._campaign_number(campaign_id)
+        max_attempts = {lead.lead_id: lead.max_attempt for lead in self.get_leads_for_campaign(campaign)}
+        outcomes: Counter[str] = Counter()
+        pending = 0
+        for contact in self.iter_contacts(campaign, page_size=self.contacts_page_size,
+                                          choose_enabled_leads=True, other_columns=PROGRESS_COLUMNS):
+            status = call_status(contact)
+            outcomes[status] += 1
+            pending += not is_settled(status, contact.attempts, max_attempts.get(contact.lead_id))
+        return CampaignProgress(
+            campaign_id=str(campaign),
+            complete=pending == 0,
+            total=sum(outcomes.values()),
+            pending=pending,
+            outcomes=dict(outcomes),
+            detail="counted from the customers of enabled leads; Ameyo's API does not tell whether the "
+                   "campaign is running",
+        )
+
+    def get_contact_state(self, campaign_id: str, contact_ref: str) -> ContactState:
+        """A customer's call status, by ``customerId`` (digits), ``phone1`` or the ``external_id``
+        column. A customerId is tried first (one getContacts); otherwise the campaign's customers are
+        read page by page. ``terminal``: a status in :data:`TERMINAL_CALL_STATUSES`, or attempts at
+        the lead's ``maxAttempt``. ``history``: the getContacts columns of :data:`STATE_COLUMNS`.
+        """
+        campaign = self._campaign_number(campaign_id)
+        ref = str(contact_ref).strip()
+        contact = self._find_contact(campaign, ref)
+        leads = self.get_leads_for_campaign(campaign)
+        lead = next((lead for lead in leads if lead.lead_id == contact.lead_id), None)
+        status = call_status(contact)
+        return ContactState(
+            contact_ref=ref,
+            state=status,
+            terminal=is_settled(status, contact.attempts, lead.max_attempt if lead else None),
+            attempts=contact.attempts,
+            history=dict(contact.extra_data),
+        )
+
+    # -- capability helpers ----------------------------------------------------------------------
+    def _campaign_number(self, campaign_id: str | int) -> int:
+        try:
+            return int(str(campaign_id).strip())
+        except ValueError:
+            raise DialerValidationError("campaign_id", f"Ameyo campaign ids are numbers, got {campaign_id!r}",
+                                        vendor=self.vendor_name) from None
+
+    def _upload_target(self, campaign_id: str, options: UploadOptions) -> tuple[int, int]:
+        """(campaign, lead) of an upload, checked before anything is sent."""
+        campaign = self._campaign_number(campaign_id)
+        if options.lead_id is None:
+            raise DialerValidationError("lead_id", "Ameyo uploads go into a lead: give lead_id",
+                                        vendor=self.vendor_name)
+        return campaign, int(options.lead_id)
+
+    @staticmethod
+    def _map_rows(
+        rows: Sequence[_Row], build: Callable[[_Row], Any]
+    ) -> tuple[list[tuple[_Row, Any]], list[RowOutcome]]:
+        """Each row's Ameyo record, and the rows the mapping refuses as rejected (never sent)."""
+        mapped, rejected = [], []
+        for item in rows:
+            try:
+                mapped.append((item, build(item)))
+            except ContactError as error:
+                rejected.append(RowOutcome.rejected(item.row, error.field, error.reason))
+        return mapped, rejected
+
+    def _planned_upload(self, item: ContactRow, record: dict[str, str]) -> dict[str, Any]:
+        """A dry run's payload: the customer record, with the callback record for a row with ``dial_at``."""
+        dial_at = item.contact.dial_at
+        if dial_at is None:
+            return record
+        return mapping.customer_callback(item.contact, dial_at, self.server_timezone).to_ameyo()
+
+    def _schedule_dial_times(
+        self, campaign: int, lead: int, stored: Sequence[tuple[ContactRow, RowOutcome]]
+    ) -> list[RowOutcome]:
+        """The upload's outcomes, once each stored row with ``dial_at`` has its callback at that time.
+
+        The callbacks are a second command (uploadContactAndAddCallback addressed by the customerId
+        just stored, ``update.customer`` off so the record is left as it is) rather than the upload
+        itself: that command, given a customer that already exists, still schedules a callback on its
+        number, which ``on_duplicate="skip"`` must not do; and uploadContacts alone can be re-sent.
+        """
+        timed = [index for index, (item, outcome) in enumerate(stored)
+                 if item.contact.dial_at is not None and outcome.status is RowStatus.ACCEPTED]
+        server_timezone = self.server_timezone
+        records = []
+        for index in timed:
+            item, outcome = stored[index]
+            record = mapping.customer_callback(item.contact, item.contact.dial_at, server_timezone,
+                                               customer_id=_int_or_none(outcome.vendor_id))
+            records.append((item.row, record))
+        outcomes = [outcome for _, outcome in stored]
+        scheduled = self._send_callbacks(campaign, lead, records, update_customer=False, time_field="dial_at")
+        for index, outcome in zip(timed, scheduled):
+            outcomes[index] = outcome
+        return outcomes
+
+    def _send_callbacks(
+        self, campaign: int, lead: int, records: Sequence[tuple[int, CustomerCallback]], *,
+        update_customer: bool, time_field: str,
+    ) -> list[RowOutcome]:
+        """uploadContactAndAddCallback for (row, record) pairs; one outcome per pair, in order.
+
+        The command is never re-sent after a lost answer (a re-send schedules a second callback and
+        the person is called twice): its rows are rejected instead, with the reason, for a person to
+        check in Ameyo before sending them again.
+        """
+        if not records:
+            return []
+        try:
+            results = self.upload_contact_and_add_callback(campaign, lead, [record for _, record in records],
+                                                           update_customer=update_customer)
+        except DialerTransientError as error:
+            reason = _unconfirmed_callback_reason(error)
+            return [RowOutcome.rejected(row, time_field, reason, vendor_code="CALLBACK_UNCONFIRMED")
+                    for row, _ in records]
+        return [mapping.callback_outcome(row, result, time_field=time_field)
+                for (row, _), result in zip(records, results)]
+
+    def _find_contact(self, campaign: int, ref: str) -> AmeyoContact:
+        if ref.isdigit():
+            found = self.get_contacts(campaign, customer_ids=[ref], other_columns=STATE_COLUMNS)
+            if found:
+                return found[0]
+        identities = ("phone1", mapping.EXTERNAL_ID_COLUMN)
+        contacts = self.iter_contacts(campaign, page_size=self.contacts_page_size,
+                                      other_columns=STATE_COLUMNS)
+        for contact in contacts:
+            if ref in (contact.customer_data.get(column) for column in identities):
+                return contact
+        raise DialerRequestError(
+            f"no customer {ref!r} in campaign {campaign} (looked up as customerId, phone1 and external_id)",
+            vendor=self.vendor_name,
+        )
+
+    # -- Test button ----------------------------------------------------------------------------------
     def _test_connection_call(self) -> str:
         info = self.login()
         if not self.ping_session().alive:

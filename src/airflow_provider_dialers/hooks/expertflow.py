@@ -12,16 +12,29 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as clock_time
 from enum import IntEnum
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import requests
 
+from airflow_provider_dialers.capabilities import (
+    CallbackRow,
+    CampaignProgress,
+    CampaignStatusWord,
+    ContactRow,
+    ContactState,
+    DncResult,
+    RowOutcome,
+    RowStatus,
+    UploadOptions,
+)
+from airflow_provider_dialers.contacts import Callback, Contact, ContactError, PhoneOptions, normalise_phone
 from airflow_provider_dialers.hooks.base import (
     CampaignSummary,
     Credential,
@@ -32,8 +45,20 @@ from airflow_provider_dialers.hooks.base import (
     DialerNotSupportedError,
     DialerRequestError,
     DialerResponseError,
+    DialerTransientError,
+    DialerValidationError,
     describe_body,
     register_secret,
+)
+from airflow_provider_dialers.mappings.expertflow import (
+    BUSINESS_PARAM_FIELDS,
+    PHONE_FIELDS,
+    PHONE_MAX_LENGTH,
+    PHONE_MIN_LENGTH,
+    EcmCampaignContact,
+    EcmContactMapping,
+    insert_outcome,
+    listed_number,
 )
 
 VENDOR = "ExpertFlow ECM"
@@ -55,8 +80,6 @@ TOKEN_KEYS = frozenset({"token", "refresh_token", "token_type", "expires_in"})
 #: Keys under which ECM puts a confirmation sentence when it answers JSON.
 MESSAGE_KEYS = ("statusString", "message")
 
-PHONE_FIELDS = tuple(f"phone{n}" for n in range(1, 6))
-BUSINESS_PARAM_FIELDS = tuple(f"businessParam{n}" for n in range(1, 13))
 #: Column order of the ``callback/uploadBulkCaller`` file, as documented.
 BULK_CALLER_COLUMNS = (*PHONE_FIELDS, *BUSINESS_PARAM_FIELDS, "dialTime")
 #: ``callback/getList`` pages are numbered from 0 (the reference is silent; see the docs).
@@ -65,6 +88,15 @@ FIRST_PAGE = 0
 DuplicateCallbacks = Literal["allow", "discard"]
 #: ECM campaign ids are numbers, answered as strings ("2").
 CampaignId = int | str
+_Item = TypeVar("_Item", Contact, Callback)
+#: createCampaign's required fields, as both references mark them.
+CAMPAIGN_REQUIRED_FIELDS = ("name", "startTime", "endTime", "strategyId", "type", "ciscoCampaignId",
+                            "weekDays", "enabled")
+#: Its optional fields (``status`` is left out: a new campaign runs; pause it with set_campaign_status).
+CAMPAIGN_OPTIONAL_FIELDS = ("description", "crmCampaignId", "smsTemplate")
+CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+#: Contacts read per phone field by get_contact_state (a phone uploaded again after being dialled).
+CONTACT_LOOKUP_PAGE = 100
 
 
 class CampaignType(IntEnum):
@@ -100,6 +132,17 @@ class RequestState(IntEnum):
     DNC_LISTED = 7
     DANGLING = 8
     SMS_RESPONDED = 9
+
+
+#: States after which ECM does nothing more with a contact by itself. Dangling (the dialer never
+#: reported back) is among them: ECM does not re-dial it unattended, so waiting would never end.
+TERMINAL_STATES = frozenset({
+    RequestState.CONNECTED, RequestState.RETRIES_COMPLETED, RequestState.SMS_SENT_AND_CLOSED,
+    RequestState.DNC_LISTED, RequestState.DANGLING, RequestState.SMS_RESPONDED,
+})
+#: The other states: still to be dialled, being dialled, or waiting for a retry (Not Connected
+#: leads to the strategy's next attempt or to RetriesCompleted) or an SMS reply (SMS Sent).
+IN_FLIGHT_STATES = tuple(s for s in RequestState if s is not RequestState.ALL and s not in TERMINAL_STATES)
 
 
 @dataclass(frozen=True)
@@ -220,6 +263,11 @@ class ExpertflowEcmHook(DialerHook):
     hook_name = "ExpertFlow ECM"
     vendor_name = VENDOR
     extra_fields = ("verify", "timeout", "api_version")
+    #: insertCallback takes one contact per request; 25 keeps a batch's rows (sent one after the
+    #: other) short while the upload engine runs several batches at once.
+    upload_batch_size = 25
+    #: createCampaign's fields marked "(required)" in both references.
+    required_campaign_fields = CAMPAIGN_REQUIRED_FIELDS
 
     # -- plumbing ------------------------------------------------------------------------------
     def build_auth(self) -> EcmBearerAuth:
@@ -255,22 +303,25 @@ class ExpertflowEcmHook(DialerHook):
             return super().parse_error(response)
         return (str(body["error"]) if body.get("error") else None), str(body.get("message") or body.get("error"))
 
-    def decode(self, response: requests.Response, what: str, expect: type[dict] | type[list]) -> Any:
+    def decode(self, response: requests.Response, what: str, expect: type[dict | list]) -> Any:
         """The answer's JSON, which must be an object (``dict``) or an array (``list``)."""
         return self.parse_json(response, what, expect=expect)
 
     def _call_json(
-        self, method: str, path: str, expect: type[dict] | type[list], *, retry_safe: bool, **kwargs: Any
+        self, method: str, path: str, expect: type[dict | list], *, retry_safe: bool, **kwargs: Any
     ) -> Any:
         response = self.request(method, path, retry_safe=retry_safe, **kwargs)
         return self.decode(response, f"{method} {path}", expect)
 
     def _call_message(self, method: str, path: str, *, retry_safe: bool, **kwargs: Any) -> str:
         """Call an endpoint documented to answer a sentence ("Campaign with id 1 successfully
-        paused"); ECM sends it as plain text or as JSON (``{"statusString": ...}``). Returns the
-        sentence ("" for an empty answer such as 204)."""
+        paused"); returns the sentence (see :meth:`_message`)."""
         response = self.request(method, path, retry_safe=retry_safe, **kwargs)
-        what = f"{method} {path}"
+        return self._message(response, f"{method} {path}")
+
+    def _message(self, response: requests.Response, what: str) -> str:
+        """The confirmation sentence of an answer, which ECM sends as plain text or as JSON
+        (``{"statusString": ...}``); "" for an empty answer such as 204."""
         text = response.text.strip()
         if not text:
             return ""
@@ -530,22 +581,18 @@ class ExpertflowEcmHook(DialerHook):
         Retry-safe: yes with "discard" (a re-sent insert is discarded as a duplicate while the
         first is pending), no with "allow" (it would add the contact twice).
         """
-        if duplicate_callbacks not in ("allow", "discard"):
-            raise DialerError(
-                f"duplicate_callbacks must be 'allow' or 'discard', not {duplicate_callbacks!r}",
-                vendor=VENDOR,
-            )
-        body: dict[str, Any] = {
-            **_campaign_ref(campaign_id, crm_campaign_id, id_key="campaignId"),
-            **_phones(phone1, other_phones),
-            **_business_params(business_params),
-            "duplicateCallbacks": duplicate_callbacks,
-        }
-        if dial_time is not None:
-            body["dialTime"] = _dial_time(dial_time)
-        return self._call_message(
-            "POST", f"{CALLBACK}/insertCallback", retry_safe=duplicate_callbacks == "discard", json_body=body
-        )
+        body = _callback_body(phone1, campaign_id=campaign_id, crm_campaign_id=crm_campaign_id,
+                              other_phones=other_phones, duplicate_callbacks=duplicate_callbacks,
+                              dial_time=dial_time, business_params=business_params)
+        return self._post_callback(body)[0]
+
+    def _post_callback(self, body: Mapping[str, Any]) -> tuple[str, bool]:
+        """Send one insertCallback body; ECM's sentence, and whether the request was replayed (an
+        earlier attempt the server may have processed was re-sent: see ``dialer_replayed``)."""
+        path = f"{CALLBACK}/insertCallback"
+        retry_safe = body["duplicateCallbacks"] == "discard"
+        response = self.request("POST", path, retry_safe=retry_safe, json_body=dict(body))
+        return self._message(response, f"POST {path}"), bool(getattr(response, "dialer_replayed", False))
 
     def upload_bulk_callers(
         self,
@@ -793,6 +840,370 @@ class ExpertflowEcmHook(DialerHook):
         register_secret(settings.get("password"), "ecm_db_password")
         return settings
 
+    # -- capabilities (vendor-neutral; see capabilities.DialerCapabilities) ------------------------
+    def create_campaign(self, spec: Mapping[str, Any]) -> str:
+        """Create an ECM campaign from createCampaign's own fields (``name``, ``startTime``,
+        ``endTime``, ``strategyId``, ``type``, ``ciscoCampaignId``, ``weekDays``, ``enabled``; optional
+        ``description``, ``crmCampaignId``, ``smsTemplate``); checked before sending
+        (:class:`DialerValidationError` names the field). Returns the new id.
+
+        A create that may have been processed although its answer was lost is reconciled by name
+        (the operator looks the name up before creating, so a same-named campaign is this one).
+        """
+        arguments = _create_campaign_arguments(spec)
+        try:
+            campaign = self.create_ecm_campaign(**arguments)
+        except DialerTransientError as exc:
+            found = self.find_campaign(arguments["name"]) if exc.may_have_been_processed else None
+            if found is None:
+                raise
+            self.log.warning("%s: the create's answer was lost; campaign %r exists as id %s",
+                             VENDOR, arguments["name"], found)
+            return found
+        return str(campaign["id"])
+
+    def find_campaign(self, name: str) -> str | None:
+        """The id of the campaign named exactly ``name`` (``GET /umm/ecm/campaign``), or None.
+
+        ECM does not require unique names: several campaigns of that name raise
+        ``DialerValidationError("name")`` (which one was meant cannot be told).
+        """
+        ids = [str(c["id"]) for c in self.get_campaigns() if c.get("name") == name]
+        if len(ids) > 1:
+            raise _invalid("name", f"{len(ids)} campaigns are named {name!r} (ids {', '.join(ids)}); "
+                                   "name the campaign by its id")
+        return ids[0] if ids else None
+
+    def set_campaign_status(self, campaign_id: str, status: CampaignStatusWord) -> None:
+        """``running`` resumes, ``paused`` pauses the campaign (13.2 ``campaign/resume|pause``,
+        13.3 ``campaign/campaignUpdateStatus``)."""
+        actions = {"running": self.resume_campaign, "paused": self.pause_campaign}
+        if status not in actions:
+            raise _invalid("status", f"must be 'running' or 'paused', got {status!r}")
+        actions[status](_ecm_id(campaign_id))
+
+    def upload_contacts(
+        self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """One ``insertCallback`` per contact, with ``duplicateCallbacks=discard``.
+
+        The bulk file endpoint (uploadBulkCaller) is not used: it answers one sentence for the
+        whole file (no per-row result) and has no duplicate check, so a retry would add every row
+        again. ``options.on_duplicate="update"`` is not supported (ECM cannot change a campaign
+        contact); ``options.attribute_map`` says which attribute goes to which businessParamN.
+        """
+        mapping = self._contact_mapping(options, "update contacts already in a campaign")
+        items = [(row.row, row.contact) for row in rows]
+        return self._insert_rows(_ecm_id(campaign_id), items, mapping.campaign_contact, mapping, options)
+
+    def add_callbacks(
+        self, campaign_id: str, rows: Sequence[CallbackRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """One ``insertCallback`` per callback with ``dialTime`` = ``callback_at`` in the server's zone.
+
+        A callback for a given ``agent`` is refused (field ``agent``): insertCallback has no agent field.
+        """
+        mapping = self._contact_mapping(options, "update callbacks already in a campaign")
+        items = [(row.row, row.callback) for row in rows]
+        return self._insert_rows(_ecm_id(campaign_id), items, mapping.callback_contact, mapping, options)
+
+    def list_dnc(self) -> set[str]:
+        """Every number on the DNC list (``GET /umm/ecm/contact``), written as contact phones are."""
+        return {listed_number(entry.get("primaryNumber")) for entry in self.list_dnc_contacts()}
+
+    def add_dnc(self, numbers: Sequence[str]) -> DncResult:
+        """``POST /umm/ecm/contact/save`` for each number not listed yet (one list read first).
+
+        The bulk uploadCsv is not used: it answers "File is uploading." (no per-number result) and
+        a re-sent file would list every number twice.
+        """
+        wanted = _dnc_numbers(numbers)
+        listed = self.list_dnc()
+        added = [number for number in wanted if number not in listed]
+        for number in added:
+            self._save_dnc_number(number)
+        return DncResult(added=added, already_present=[number for number in wanted if number in listed])
+
+    def remove_dnc(self, numbers: Sequence[str]) -> DncResult:
+        """``DELETE /umm/ecm/contact/delete?id=`` for every entry of each number (ids from one list read)."""
+        wanted = _dnc_numbers(numbers)
+        ids_by_number: dict[str, list[int]] = {}
+        for entry in self.list_dnc_contacts():
+            ids_by_number.setdefault(listed_number(entry.get("primaryNumber")), []).append(entry["id"])
+        removed = [number for number in wanted if number in ids_by_number]
+        for number in removed:
+            for dnc_id in ids_by_number[number]:
+                self._delete_dnc_entry(dnc_id)
+        not_found = [number for number in wanted if number not in ids_by_number]
+        return DncResult(removed=removed, not_found=not_found)
+
+    def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
+        """Not supported: ECM has no emergency-stop endpoint (GlobalEmergencyOperator emulates one
+        by pausing the running campaigns)."""
+        raise self.not_supported("toggle a global emergency",
+                                 "ECM has no emergency-stop endpoint; pause the campaigns instead")
+
+    def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:
+        """Counts from ``callback/getList`` with ``max=1`` (its ``total``): one request for the whole
+        campaign and one per in-flight state (Pending, SentToDialer, Not Connected, SMS Sent), so
+        5 requests whatever the campaign's size.
+
+        Complete: the campaign has contacts and none is in flight. An empty campaign is not
+        complete (nothing was dialled yet). Counts by outcome: :meth:`get_outcome_counts`.
+        """
+        ecm_id = _ecm_id(campaign_id)
+        total = self.count_callbacks(ecm_id)
+        in_flight = {state: self.count_callbacks(ecm_id, request_status=state) for state in IN_FLIGHT_STATES}
+        pending = sum(in_flight.values())
+        detail = ", ".join(f"{state.name} {count}" for state, count in in_flight.items() if count)
+        return CampaignProgress(
+            campaign_id=str(campaign_id),
+            complete=total > 0 and pending == 0,
+            total=total,
+            pending=pending,
+            detail=("in flight: " + detail) if detail else ("no contacts yet" if total == 0 else None),
+        )
+
+    def get_outcome_counts(self, campaign_id: str) -> dict[str, int]:
+        """How many contacts of the campaign are in each ``RequestState`` (its name -> count), for a
+        final report: one ``callback/getList?max=1`` per state (10 requests). Retry-safe: yes (reads)."""
+        ecm_id = _ecm_id(campaign_id)
+        return {state.name: self.count_callbacks(ecm_id, request_status=state)
+                for state in RequestState if state is not RequestState.ALL}
+
+    def get_contact_state(self, campaign_id: str, contact_ref: str) -> ContactState:
+        """The state of the campaign contact with phone ``contact_ref`` (phone1, then phone2..phone5;
+        the newest such contact) or, failing that, with ECM callback id ``contact_ref``.
+
+        ``state`` is the ``RequestState`` name, ``attempts`` ECM's ``attemptNumber``, ``history``
+        the contact's record as getList answers it (callResult, lastStatusUpdateTime, ...).
+        A phone costs at most 5 requests; an id is looked up page by page through the campaign.
+        """
+        ecm_id = _ecm_id(campaign_id)
+        ref = str(contact_ref).strip()
+        record = self._callback_by_phone(ecm_id, ref) or self._callback_by_id(ecm_id, ref)
+        if record is None:
+            raise DialerRequestError(
+                f"campaign {campaign_id} has no contact with phone or callback id {ref!r}",
+                vendor=VENDOR, status_code=404,
+            )
+        try:
+            state = RequestState(int(record["requestState"]))
+        except (TypeError, ValueError, KeyError):
+            return ContactState(ref, f"UNKNOWN ({record.get('requestState')})", False,
+                                record.get("attemptNumber"), dict(record))
+        terminal = state in TERMINAL_STATES
+        return ContactState(ref, state.name, terminal, record.get("attemptNumber"), dict(record))
+
+    # -- capability helpers -----------------------------------------------------------------------
+    def _contact_mapping(self, options: UploadOptions, update_capability: str) -> EcmContactMapping:
+        """The mapping for one upload; refuses what cannot be done before anything is sent."""
+        if options.on_duplicate == "update":
+            raise self.not_supported(
+                f"{update_capability} (on_duplicate='update')",
+                "insertCallback only adds a contact or discards a duplicate, and ECM has no endpoint that "
+                "changes a campaign contact; use on_duplicate='skip'",
+            )
+        try:
+            return EcmContactMapping(options.attribute_map, self.server_timezone)
+        except ContactError as exc:
+            raise _invalid(exc.field, exc.reason) from None
+
+    def _insert_rows(
+        self,
+        campaign_id: int,
+        items: Sequence[tuple[int, _Item]],
+        to_campaign_contact: Callable[[_Item], EcmCampaignContact],
+        mapping: EcmContactMapping,
+        options: UploadOptions,
+    ) -> list[RowOutcome]:
+        """One outcome per ``(row, contact or callback)``: rows the mapping refuses are not sent; the
+        others go one by one."""
+        outcomes = []
+        for row, item in items:
+            try:
+                contact = to_campaign_contact(item)
+            except ContactError as exc:
+                outcomes.append(RowOutcome.rejected(row, exc.field, exc.reason))
+                continue
+            outcomes.append(self._insert_row(campaign_id, row, contact, mapping, dry_run=options.dry_run))
+        return outcomes
+
+    def _insert_row(
+        self,
+        campaign_id: int,
+        row: int,
+        contact: EcmCampaignContact,
+        mapping: EcmContactMapping,
+        *,
+        dry_run: bool,
+    ) -> RowOutcome:
+        # "discard" is ECM's dedupe: a re-sent row whose phone1 is still Pending is not added twice.
+        body = _callback_body(contact.phones[0], campaign_id=campaign_id, crm_campaign_id=None,
+                              other_phones=contact.phones[1:], duplicate_callbacks="discard",
+                              dial_time=contact.dial_time, business_params=contact.business_params)
+        if dry_run:
+            return RowOutcome(row, RowStatus.ACCEPTED, payload=body)
+        try:
+            answer, replayed = self._post_callback(body)
+        except DialerRequestError as exc:
+            # A 4xx refuses this row's data; 404 (unknown campaign) and 5xx concern the whole upload.
+            if exc.status_code is None or not 400 <= exc.status_code < 500 or exc.status_code == 404:
+                raise
+            return mapping.refusal_outcome(row, exc.vendor_code, exc.vendor_message or str(exc))
+        return insert_outcome(row, answer, replayed=replayed, payload=body)
+
+    def _save_dnc_number(self, number: str) -> None:
+        try:
+            self.add_dnc_contact(number)
+        except DialerTransientError as exc:
+            # contact/save has no dedupe key, so it is never re-sent blindly: look whether it landed.
+            if not exc.may_have_been_processed or number not in self.list_dnc():
+                raise
+
+    def _delete_dnc_entry(self, dnc_id: int) -> None:
+        try:
+            self.delete_dnc_contact(dnc_id)
+        except DialerRequestError as exc:
+            if exc.status_code != 404:  # 404: already gone (e.g. a replayed delete), which is the goal
+                raise
+
+    def _callback_by_phone(self, campaign_id: int, phone: str) -> dict[str, Any] | None:
+        if not PHONE_MIN_LENGTH <= len(phone) <= PHONE_MAX_LENGTH:
+            return None
+        for phone_field in PHONE_FIELDS:
+            answer = self.get_callbacks(campaign_id, request_status=RequestState.ALL, page=FIRST_PAGE,
+                                        max_results=CONTACT_LOOKUP_PAGE, **{phone_field: phone})
+            found = answer["callbackData"]
+            if found:  # the same phone uploaded again later: the newest contact is the one in play
+                return max(found, key=lambda callback: int(callback.get("id") or 0))
+        return None
+
+    def _callback_by_id(self, campaign_id: int, ref: str) -> dict[str, Any] | None:
+        if not ref.isdigit():
+            return None
+        return next((c for c in self.iter_callbacks(campaign_id, request_status=RequestState.ALL)
+                     if str(c.get("id")) == ref), None)
+
+
+# -- capability inputs --------------------------------------------------------------------------
+
+
+
+def _create_campaign_arguments(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """createCampaign's spec checked field by field, as :meth:`ExpertflowEcmHook.create_ecm_campaign`
+    arguments; :class:`DialerValidationError` names the first field that is missing or wrong."""
+    if not isinstance(spec, Mapping):
+        raise _invalid("campaign", f"must be a dict of createCampaign fields, got {type(spec).__name__}")
+    known = (*CAMPAIGN_REQUIRED_FIELDS, *CAMPAIGN_OPTIONAL_FIELDS)
+    for name in spec:
+        if name not in known:
+            raise _invalid(str(name), f"is not a createCampaign field; known: {', '.join(known)}")
+    for name in CAMPAIGN_REQUIRED_FIELDS:
+        if spec.get(name) is None or (isinstance(spec[name], str) and not spec[name].strip()):
+            raise _invalid(name, "is required by createCampaign")
+    return {
+        "name": _spec_text(spec, "name"),
+        "start_time": _spec_clock(spec, "startTime"),
+        "end_time": _spec_clock(spec, "endTime"),
+        "strategy_id": _spec_number(spec, "strategyId"),
+        "campaign_type": _spec_campaign_type(spec["type"]),
+        "cisco_campaign_id": _spec_cisco_id(spec["ciscoCampaignId"]),
+        "week_days": _spec_week_days(spec["weekDays"]),
+        "enabled": _spec_enabled(spec["enabled"]),
+        "description": _spec_text(spec, "description", optional=True),
+        "crm_campaign_id": _spec_text(spec, "crmCampaignId", optional=True),
+        "sms_template": _spec_text(spec, "smsTemplate", optional=True),
+    }
+
+
+def _invalid(field_name: str, reason: str) -> DialerValidationError:
+    return DialerValidationError(field_name, reason, vendor=VENDOR)
+
+
+def _spec_text(spec: Mapping[str, Any], name: str, *, optional: bool = False) -> str | None:
+    value = spec.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _invalid(name, f"must be text, got {type(value).__name__}")
+    return value
+
+
+def _spec_clock(spec: Mapping[str, Any], name: str) -> str:
+    value = spec[name]
+    text = value.strftime("%H:%M") if isinstance(value, clock_time) else value
+    if not isinstance(text, str) or not CLOCK_TIME.fullmatch(text.strip()):
+        raise _invalid(name, f"must be a time of day HH:MM (00:00 to 23:59), got {value!r}")
+    return text.strip()
+
+
+def _spec_number(spec: Mapping[str, Any], name: str) -> int:
+    value = spec[name]
+    is_number = isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+    if isinstance(value, bool) or not is_number:
+        raise _invalid(name, f"must be an ECM id (a whole number), got {value!r}")
+    return int(value)
+
+
+def _spec_campaign_type(value: Any) -> CampaignType:
+    text = "" if isinstance(value, bool) else str(value).strip()  # True is no campaign type
+    try:
+        return CampaignType(int(text))
+    except ValueError:
+        raise _invalid("type", f"must be 0 (IVR), 1 (Agent) or -1 (None), got {value!r}") from None
+
+
+def _spec_cisco_id(value: Any) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _invalid("ciscoCampaignId", f"must be the Cisco campaign's id, got {value!r}")
+    return value
+
+
+def _spec_week_days(value: Any) -> str:
+    """weekDays as "0,1,2" or a list of days 0 (Sunday) .. 6, at least one, each once."""
+    items = value.split(",") if isinstance(value, str) else value
+    is_list = isinstance(items, Sequence) and not isinstance(items, (str, bytes))
+    days = [_week_day(item) for item in items] if is_list else []
+    if not days or None in days or len(set(days)) != len(days):
+        raise _invalid("weekDays", f"must list days 0 (Sunday) to 6 (Saturday), each once, got {value!r}")
+    return ",".join(str(day) for day in days)
+
+
+def _week_day(item: Any) -> int | None:
+    """A day 0..6 from an int or digit text; None for anything else."""
+    if isinstance(item, bool) or not isinstance(item, (int, str)) or not str(item).strip().isdigit():
+        return None
+    day = int(str(item).strip())
+    return day if 0 <= day <= 6 else None
+
+
+def _spec_enabled(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _invalid("enabled", f"must be true or false, got {value!r}")
+    return value
+
+
+def _ecm_id(campaign_id: CampaignId) -> int:
+    """An ECM campaign id (a whole number, often given as text) as the API takes it."""
+    text = str(campaign_id).strip()
+    if isinstance(campaign_id, bool) or not text.isdigit():
+        raise _invalid("campaign_id", f"ECM campaign ids are whole numbers, got {campaign_id!r}")
+    return int(text)
+
+
+def _dnc_numbers(numbers: Sequence[str]) -> list[str]:
+    """The numbers written as contact phones are (punctuation stripped), each once, in order."""
+    if isinstance(numbers, str):
+        raise _invalid("numbers", "must be a list of numbers, not one text")
+    unique: dict[str, None] = {}
+    for index, raw in enumerate(numbers):
+        try:
+            unique[normalise_phone(raw, f"numbers[{index}]", PhoneOptions())] = None
+        except ContactError as exc:
+            raise _invalid(exc.field, exc.reason) from None
+    return list(unique)
+
 
 # -- request bodies -----------------------------------------------------------------------------
 
@@ -866,6 +1277,32 @@ def _phones(phone1: str, other_phones: Sequence[str]) -> dict[str, str]:
     return dict(zip(PHONE_FIELDS, (phone1, *other_phones)))
 
 
+def _callback_body(
+    phone1: str,
+    *,
+    campaign_id: CampaignId | None,
+    crm_campaign_id: str | None,
+    other_phones: Sequence[str],
+    duplicate_callbacks: DuplicateCallbacks,
+    dial_time: datetime | str | None,
+    business_params: Mapping[int, str] | Sequence[str | None],
+) -> dict[str, Any]:
+    """The insertCallback body (the documented field names)."""
+    if duplicate_callbacks not in ("allow", "discard"):
+        raise DialerError(
+            f"duplicate_callbacks must be 'allow' or 'discard', not {duplicate_callbacks!r}", vendor=VENDOR
+        )
+    body: dict[str, Any] = {
+        **_campaign_ref(campaign_id, crm_campaign_id, id_key="campaignId"),
+        **_phones(phone1, other_phones),
+        **_business_params(business_params),
+        "duplicateCallbacks": duplicate_callbacks,
+    }
+    if dial_time is not None:
+        body["dialTime"] = _dial_time(dial_time)
+    return body
+
+
 def _business_params(values: Mapping[int, str] | Sequence[str | None]) -> dict[str, str]:
     """businessParam1..12 from a sequence (position 0 is businessParam1) or a mapping from 1..12."""
     numbered = values.items() if isinstance(values, Mapping) else enumerate(values, start=1)
@@ -929,6 +1366,9 @@ def _bulk_caller_csv(contacts: Iterable[Mapping[str, Any]]) -> bytes:
 
 __all__ = [
     "BULK_CALLER_COLUMNS",
+    "CAMPAIGN_REQUIRED_FIELDS",
+    "IN_FLIGHT_STATES",
+    "TERMINAL_STATES",
     "CampaignType",
     "Channel",
     "EcmBearerAuth",

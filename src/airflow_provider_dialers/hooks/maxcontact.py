@@ -11,20 +11,33 @@ global emergency mode, and reports a campaign's ``Status`` (appendix 2) and ``Ac
 cannot upload leads, read per-lead outcomes or progress, list which lists/teams are associated
 with a campaign, or list skills. "The campaign finished" is observable only as ``Status`` going
 back to Not Running.
+
+Capabilities (vendor-neutral, :class:`~airflow_provider_dialers.capabilities.DialerCapabilities`):
+create/find/list campaigns, set their status, the native global emergency and a campaign's
+progress (its Status). Uploading contacts, callbacks, DNC and contact states are not supported.
+The campaign spec check and the appendix tables live in :mod:`airflow_provider_dialers.mappings.maxcontact`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
-from collections.abc import Mapping
-from enum import IntEnum
-from typing import Any, TypedDict, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypedDict, TypeVar
 from urllib.parse import quote
 
 import requests
 
+from airflow_provider_dialers.capabilities import (
+    CallbackRow,
+    CampaignProgress,
+    CampaignStatusWord,
+    ContactRow,
+    ContactState,
+    DncResult,
+    RowOutcome,
+    UploadOptions,
+)
 from airflow_provider_dialers.hooks.base import (
     CampaignSummary,
     Credential,
@@ -33,8 +46,17 @@ from airflow_provider_dialers.hooks.base import (
     DialerHook,
     DialerRequestError,
     DialerResponseError,
+    DialerTransientError,
     describe_body,
     register_secret,
+)
+from airflow_provider_dialers.mappings import maxcontact as mapping
+from airflow_provider_dialers.mappings.maxcontact import (  # the appendix tables, re-exported
+    AppendixEnum,
+    CampaignStatus,
+    CampaignType,
+    ZipTone,
+    ZipToneBeep,
 )
 
 TOKEN_LOGIN_PATH = "/webservices/services/apitoken/login/{login}"
@@ -44,52 +66,11 @@ JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"
 TOKEN_COOKIE = "TokenKey"
 
 
+_E = TypeVar("_E", bound=AppendixEnum)
+
 # --------------------------------------------------------------------------------------------
-# Appendix tables and entities
+# Entities
 # --------------------------------------------------------------------------------------------
-
-_E = TypeVar("_E", bound="_AppendixEnum")
-
-
-class _AppendixEnum(IntEnum):
-    """An ID table of the reference's appendix (members compare equal to the plain ints)."""
-
-    @classmethod
-    def from_vendor(cls: type[_E], value: Any) -> _E | None:
-        """The member for an ID (int or digits) or a description ("Not Running", "NotRunning")."""
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, str):
-            key = re.sub(r"[\s_-]", "", value).lower()
-            if not key.isdigit():
-                return next((m for m in cls if m.name.replace("_", "").lower() == key), None)
-            value = int(key)
-        if isinstance(value, int) and value in cls._value2member_map_:
-            return cls(value)
-        return None
-
-
-class CampaignStatus(_AppendixEnum):
-    """Appendix 2, Campaign Statuses: what MaxContact calls a campaign's ``Status``."""
-
-    NOT_RUNNING = 0
-    RUNNING = 1
-    PAUSED = 2
-    FLUSHED = 3
-
-
-class CampaignType(_AppendixEnum):
-    """Appendix 1, Campaign Types: what MaxContact calls a campaign's ``Type`` (dialling strategy)."""
-
-    PREDICTIVE = 0
-    PROGRESSIVE = 1
-    PREVIEW = 2
-    IVR = 3
-    BRIDGE = 4
-    PING = 5
-    INBOUND = 6
-    COACH = 7
-    INTERACTION = 8
 
 
 class Campaign(TypedDict, total=False):
@@ -304,17 +285,94 @@ class MaxContactHook(DialerHook):
     def _test_connection_call(self) -> str:
         return f"{len(self.get_campaigns())} campaigns visible"
 
+    # -- capabilities (vendor-neutral; see capabilities.DialerCapabilities) ----------------------
+    #: What MaxContact's Management API is for, quoted in every "not supported" answer.
+    _API_SCOPE: ClassVar[str] = (
+        "MaxContact's Management API manages campaigns, lists, teams, users and skills only"
+    )
+    required_campaign_fields = mapping.REQUIRED_CAMPAIGN_FIELDS
+    campaign_name_field = "CampaignName"  # unique in MaxContact: what makes creation retry-safe
+
+    def create_campaign(self, spec: Mapping[str, Any]) -> str:
+        """Create a *Campaign* from the reference's fields (``CampaignName``, ``Type``, ...); its id.
+
+        The spec is checked before sending (:func:`mappings.maxcontact.campaign_from_spec`). The
+        create call itself cannot be re-sent blindly, but names are unique in MaxContact: when the
+        answer is lost after the server may have acted, the campaign is looked up by name instead.
+        """
+        campaign = mapping.campaign_from_spec(spec)
+        try:
+            return str(self.create_campaign_entity(campaign)["Id"])
+        except DialerTransientError as exc:
+            found = self.find_campaign(campaign["CampaignName"]) if exc.may_have_been_processed else None
+            if found is None:
+                raise
+            self.log.info("MaxContact: the lost create answer was processed: campaign %s exists", found)
+            return found
+
+    def find_campaign(self, name: str) -> str | None:
+        """The id of the campaign whose ``CampaignName`` is exactly ``name``, or None."""
+        return next((c["id"] for c in self.list_campaigns() if c["name"] == name), None)
+
+    def set_campaign_status(self, campaign_id: str, status: CampaignStatusWord) -> None:
+        """``running`` -> Status Running, ``paused`` -> Paused (``update_campaign_status``)."""
+        self.update_campaign_status(mapping.campaign_number(campaign_id), mapping.status_for_word(status))
+
     def list_campaigns(self) -> list[CampaignSummary]:
         """Every campaign as ``{id, name, status}``; status is the Appendix 2 description."""
-        summaries = []
-        for campaign in self.get_campaigns():
-            status = CampaignStatus.from_vendor(campaign.get("Status"))
-            summaries.append(CampaignSummary(
-                id=str(campaign["Id"]),
-                name=str(campaign.get("CampaignName", "")),
-                status=status.name.replace("_", " ").title() if status is not None else str(campaign.get("Status")),
-            ))
-        return summaries
+        return [
+            CampaignSummary(id=str(c["Id"]), name=str(c.get("CampaignName", "")),
+                            status=mapping.status_description(c.get("Status")))
+            for c in self.get_campaigns()
+        ]
+
+    def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
+        """MaxContact's own global emergency (enable stops every campaign); what it changed.
+
+        The campaigns are read before and after (2 extra reads): ``{"enabled", "campaigns_stopped",
+        "campaigns_restarted"}`` lists the ids whose Status went from Running to stopped, or back.
+        """
+        before = self.get_campaigns()
+        if enabled:
+            self.enable_global_emergency()
+        else:
+            self.disable_global_emergency()
+        return mapping.emergency_changes(enabled, before, self.get_campaigns())
+
+    def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:
+        """One ``get_campaign`` call: complete once the Status is Not Running or Flushed.
+
+        The API gives no lead counts or outcomes; ``detail`` says so (see the mapping's
+        ``COMPLETE_STATUSES`` for why Flushed counts and Paused does not).
+        """
+        campaign = self.get_campaign(mapping.campaign_number(campaign_id))
+        return mapping.campaign_progress(str(campaign_id), campaign)
+
+    def upload_contacts(
+        self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        raise self.not_supported(
+            "upload contacts", f"{self._API_SCOPE}; leads are imported into Lists outside it"
+        )
+
+    def add_callbacks(
+        self, campaign_id: str, rows: Sequence[CallbackRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        raise self.not_supported("schedule callbacks", f"{self._API_SCOPE}; it has no callback endpoint")
+
+    def add_dnc(self, numbers: Sequence[str]) -> DncResult:
+        raise self.not_supported("manage a DNC list", f"{self._API_SCOPE}; it cannot edit do-not-call lists")
+
+    def remove_dnc(self, numbers: Sequence[str]) -> DncResult:
+        raise self.not_supported("manage a DNC list", f"{self._API_SCOPE}; it cannot edit do-not-call lists")
+
+    def list_dnc(self) -> set[str]:
+        raise self.not_supported("read a DNC list", f"{self._API_SCOPE}; it cannot read do-not-call lists")
+
+    def get_contact_state(self, campaign_id: str, contact_ref: str) -> ContactState:
+        raise self.not_supported(
+            "report a contact's state", f"{self._API_SCOPE}; it cannot read leads or their outcomes"
+        )
 
     # -- responses ------------------------------------------------------------------------------
     def parse_error(self, response: requests.Response) -> tuple[str | None, str]:
@@ -672,6 +730,7 @@ class MaxContactHook(DialerHook):
 
 
 __all__ = [
+    "AppendixEnum",
     "Campaign",
     "CampaignStatus",
     "CampaignType",
@@ -681,4 +740,6 @@ __all__ = [
     "SkillUserResult",
     "Team",
     "User",
+    "ZipTone",
+    "ZipToneBeep",
 ]

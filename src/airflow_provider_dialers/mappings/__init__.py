@@ -1,0 +1,1 @@
+"""Contact -> vendor record mappings, one module per vendor."""

@@ -1,0 +1,228 @@
+"""Contacts and callbacks -> ExpertFlow ECM *campaign contacts*, and ECM's answers -> row outcomes.
+
+No HTTP here. A :class:`~airflow_provider_dialers.contacts.Contact` becomes the fields of one
+``POST /umm/ecm/callback/insertCallback`` (ECM calls a campaign contact a *callback*)::
+
+    {"phone1": "+15551230017", "phone2": "+15551230018",
+     "businessParam1": "Ann", "businessParam2": "crm-17", "dialTime": "2026-12-01 16:00:00"}
+
+checked first against the limits both ECM references document (:class:`ContactError` names the
+contact model's field: ``phones[5]``, ``attributes.name``, ``dial_at``):
+
+* ``phones`` -> ``phone1``..``phone5``: at most 5 numbers, each 4 to 15 characters including ``+``;
+* ``attributes`` -> ``businessParam1``..``businessParam12`` through an *attribute map*
+  (attribute name -> ``businessParamN``); without a map only attributes already named
+  ``businessParamN`` are accepted. Any other attribute refuses the row: ECM has no other place for
+  custom data, and dropping it silently would lose it. Values are at most 255 characters;
+* ``dial_at`` -> ``dialTime``, ``yyyy-MM-dd HH:mm:ss`` in the ECM *server's* time zone (ECM's times
+  carry no offset);
+* ``external_id``: ECM's contact has no such field; it is sent only when the attribute map maps the
+  key ``external_id`` to a ``businessParamN``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from airflow_provider_dialers.capabilities import RowOutcome, RowStatus
+from airflow_provider_dialers.contacts import (
+    Callback,
+    Contact,
+    ContactError,
+    PhoneOptions,
+    format_server_time,
+    normalise_phone,
+)
+
+PHONE_FIELDS = tuple(f"phone{n}" for n in range(1, 6))
+BUSINESS_PARAM_FIELDS = tuple(f"businessParam{n}" for n in range(1, 13))
+#: "The phone numbers must have a minimum of 4 and a maximum of 15 characters (inclusive of + sign)".
+PHONE_MIN_LENGTH, PHONE_MAX_LENGTH = 4, 15
+#: "The system allows storing a maximum of 255 characters in each of these parameters."
+BUSINESS_PARAM_MAX_LENGTH = 255
+#: ``dialTime`` as both references show it ("2019-11-12 15:10:20"), in the server's local time.
+DIAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: The attribute-map key that sends the contact's ``external_id`` to a business param.
+EXTERNAL_ID_KEY = "external_id"
+#: insertCallback's answer when ``duplicateCallbacks=discard`` found phone1 already Pending
+#: ("duplicate callback discarded"); "callback data saved" otherwise.
+DISCARDED_MARKER = "discarded"
+
+_BUSINESS_PARAM = re.compile(r"businessParam(1[0-2]|[1-9])")
+#: ECM's error texts name the refused field: "phone2 must have 4 to 15 characters (including +)".
+_VENDOR_FIELD = re.compile(r"\b(phone[1-5]|businessParam(?:1[0-2]|[1-9])|dialTime)\b")
+
+
+@dataclass(frozen=True)
+class EcmCampaignContact:
+    """One ECM campaign contact (*callback*) as insertCallback takes it.
+
+    ``phones`` are phone1..phone5 in order; ``business_params`` maps 1..12 to businessParamN;
+    ``dial_time`` is the server-local ``dialTime`` (None: dialled by the campaign's schedule).
+    """
+
+    phones: tuple[str, ...]
+    business_params: Mapping[int, str]
+    dial_time: str | None = None
+
+
+def business_param_number(name: str) -> int | None:
+    """``3`` for ``"businessParam3"``; None for anything that is not businessParam1..12."""
+    match = _BUSINESS_PARAM.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def parse_attribute_map(raw: Mapping[str, str] | None) -> dict[str, int]:
+    """Attribute name -> business param number, from ``{"name": "businessParam1", ...}``.
+
+    Raises :class:`ContactError` on field ``attribute_map`` for a target that is not
+    businessParam1..12 or two attributes sent to the same param (a configuration error: the
+    caller refuses the whole upload rather than every row).
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ContactError("attribute_map",
+                           f"must map attribute names to businessParamN, got {type(raw).__name__}")
+    numbers: dict[str, int] = {}
+    taken: dict[int, str] = {}
+    for attribute, target in raw.items():
+        number = business_param_number(str(target).strip())
+        if number is None:
+            raise ContactError("attribute_map", f"{attribute!r} -> {target!r}: ECM has businessParam1..12")
+        if number in taken:
+            raise ContactError("attribute_map",
+                               f"{taken[number]!r} and {attribute!r} both go to businessParam{number}")
+        taken[number] = str(attribute)
+        numbers[str(attribute)] = number
+    return numbers
+
+
+def listed_number(value: object) -> str:
+    """A DNC entry's ``primaryNumber`` as contacts' phones are written (punctuation stripped), so
+    both compare equal; an entry that is no phone number at all is kept as ECM stores it."""
+    try:
+        return normalise_phone(value, "primaryNumber", PhoneOptions())
+    except ContactError:
+        return str(value).strip()
+
+
+class EcmContactMapping:
+    """Maps the contacts and callbacks of one upload to ECM campaign contacts.
+
+    :param attribute_map: attribute name -> ``businessParamN`` (see the module docstring).
+    :param server_timezone: the ECM server's IANA zone, for ``dialTime``.
+    """
+
+    def __init__(self, attribute_map: Mapping[str, str] | None, server_timezone: str) -> None:
+        self.attribute_numbers = parse_attribute_map(attribute_map)
+        self.server_timezone = server_timezone
+
+    # -- contact -> ECM ------------------------------------------------------------------------
+    def campaign_contact(self, contact: Contact) -> EcmCampaignContact:
+        """The ECM campaign contact for ``contact``; :class:`ContactError` names the field over a limit."""
+        dial_time = None if contact.dial_at is None else format_server_time(
+            contact.dial_at, self.server_timezone, DIAL_TIME_FORMAT)
+        return EcmCampaignContact(_checked_phones(contact.phones), self._business_params(contact), dial_time)
+
+    def callback_contact(self, callback: Callback) -> EcmCampaignContact:
+        """The campaign contact for a callback: dialled at ``callback_at`` (server time).
+
+        ECM's insertCallback has no agent field, so a callback reserved for an agent is refused
+        (field ``agent``) rather than dialled to whoever is free.
+        """
+        if callback.agent:
+            raise ContactError("agent", "ECM's insertCallback has no agent field: a callback cannot be "
+                                        "reserved for an agent through the ECM API")
+        contact = callback.contact
+        if contact.dial_at is not None and contact.dial_at != callback.callback_at:
+            raise ContactError("dial_at", "a callback is dialled at callback_at; leave dial_at empty")
+        record = self.campaign_contact(contact)
+        dial_time = format_server_time(callback.callback_at, self.server_timezone, DIAL_TIME_FORMAT)
+        return EcmCampaignContact(record.phones, record.business_params, dial_time)
+
+    def _business_params(self, contact: Contact) -> dict[int, str]:
+        values = dict(contact.attributes)
+        if contact.external_id is not None and EXTERNAL_ID_KEY in self.attribute_numbers:
+            values[EXTERNAL_ID_KEY] = contact.external_id
+        params: dict[int, str] = {}
+        filled_by: dict[int, str] = {}
+        for name, value in values.items():
+            field = self._model_field_of(name)
+            number = self._param_number(name, field)
+            if number in filled_by:
+                raise ContactError(field,
+                                   f"goes to businessParam{number}, which {filled_by[number]} already fills")
+            if len(value) > BUSINESS_PARAM_MAX_LENGTH:
+                raise ContactError(field, f"is longer than {BUSINESS_PARAM_MAX_LENGTH} characters "
+                                          "(ECM's businessParam limit)")
+            params[number] = value
+            filled_by[number] = field
+        return params
+
+    def _param_number(self, name: str, field: str) -> int:
+        number = self.attribute_numbers.get(name) or business_param_number(name)
+        if number is None:
+            raise ContactError(field, "ECM keeps custom data only in businessParam1..12: map this attribute "
+                                      "with attribute_map (or name it businessParamN)")
+        return number
+
+    @staticmethod
+    def _model_field_of(name: str) -> str:
+        return EXTERNAL_ID_KEY if name == EXTERNAL_ID_KEY else f"attributes.{name}"
+
+    # -- ECM -> outcome ------------------------------------------------------------------------------
+    def model_field(self, ecm_field: str) -> str:
+        """The contact model's name for an ECM field: phone2 -> ``phones[1]``, dialTime -> ``dial_at``,
+        businessParam1 -> ``attributes.<the attribute mapped to it>``."""
+        if ecm_field in PHONE_FIELDS:
+            return f"phones[{PHONE_FIELDS.index(ecm_field)}]"
+        if ecm_field == "dialTime":
+            return "dial_at"
+        number = business_param_number(ecm_field)
+        attribute = next((name for name, n in self.attribute_numbers.items() if n == number), ecm_field)
+        return self._model_field_of(attribute)
+
+    def refusal_outcome(self, row: int, vendor_code: str | None, vendor_message: str) -> RowOutcome:
+        """A row ECM refused (HTTP 4xx): the field its message names, in the model's words."""
+        match = _VENDOR_FIELD.search(vendor_message)
+        field = self.model_field(match.group(1)) if match else None
+        return RowOutcome.rejected(row, field, vendor_message, vendor_code)
+
+
+def insert_outcome(row: int, answer: str, *, replayed: bool, payload: Mapping[str, object]) -> RowOutcome:
+    """The outcome of an insertCallback ECM answered (``statusString`` or the plain sentence).
+
+    "duplicate callback discarded" means phone1 was already Pending in the campaign. When the
+    request was re-sent after an attempt the server may have processed (``replayed``), that
+    pending contact is the first attempt's own: the row counts as accepted, not duplicate.
+    """
+    if DISCARDED_MARKER in answer.lower() and not replayed:
+        reason = f"ECM: {answer} (phone1 is already pending in the campaign)"
+        return RowOutcome(row, RowStatus.DUPLICATE, reason=reason, payload=payload)
+    return RowOutcome(row, RowStatus.ACCEPTED, payload=payload)
+
+
+def _checked_phones(phones: tuple[str, ...]) -> tuple[str, ...]:
+    if len(phones) > len(PHONE_FIELDS):
+        raise ContactError("phones", f"ECM takes at most {len(PHONE_FIELDS)} numbers (phone1..phone5), "
+                                     f"got {len(phones)}")
+    for index, phone in enumerate(phones):
+        if not PHONE_MIN_LENGTH <= len(phone) <= PHONE_MAX_LENGTH:
+            raise ContactError(f"phones[{index}]", f"ECM takes {PHONE_MIN_LENGTH} to {PHONE_MAX_LENGTH} "
+                                                   f"characters including '+', got {len(phone)} ({phone!r})")
+    return phones
+
+
+__all__ = [
+    "BUSINESS_PARAM_FIELDS",
+    "DIAL_TIME_FORMAT",
+    "PHONE_FIELDS",
+    "EcmCampaignContact",
+    "EcmContactMapping",
+    "insert_outcome",
+    "listed_number",
+    "parse_attribute_map",
+]

@@ -1,0 +1,229 @@
+"""Upload contacts, or schedule callbacks, on any dialer: UploadContactsOperator, AddCallbacksOperator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from airflow_provider_dialers.operators.base import DialerOperator
+
+_ON_DUPLICATE = ("skip", "update")
+
+
+class _RowUploadOperator(DialerOperator):
+    """What uploading contacts and scheduling callbacks share: rows from a list or a file, the
+    guards, batching, accounting, rejects file and resume after a crash (see ``uploads.engine``).
+
+    Subclasses name their list parameter (``items_param``), which is also the engine's upload kind.
+    """
+
+    items_param: ClassVar[str]
+    template_fields: Sequence[str] = (
+        "dialer_conn_id",
+        "campaign_id",
+        "source",
+        "lead_id",
+        "field_map",
+        "attribute_map",
+        "calling_window",
+        "dnc_source",
+        "rejects_path",
+        "dry_run_path",
+        "default_region",
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "field_map": "json",
+        "attribute_map": "json",
+        "dnc_source": "json",
+    }
+
+    def __init__(
+        self,
+        *,
+        campaign_id: str | int,
+        items: Any = None,
+        source: Any = None,
+        lead_id: int | str | None = None,
+        field_map: Mapping[str, str | None] | None = None,
+        on_duplicate: str = "skip",
+        max_rejected_ratio: float = 0.0,
+        dry_run: bool = False,
+        batch_size: int | None = None,
+        max_concurrency: int | None = None,
+        calling_window: Sequence[str] | str | None = None,
+        scrub_dnc: bool = False,
+        dnc_source: Any = None,
+        rejects_path: Any = None,
+        dry_run_path: Any = None,
+        delimiter: str = ",",
+        source_format: str | None = None,
+        e164: bool = False,
+        default_region: str | None = None,
+        attribute_map: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if (items is None) == (source is None):
+            raise ValueError(
+                f"{type(self).__name__}: give exactly one of {self.items_param}= (rows) or source= (a file)"
+            )
+        if on_duplicate not in _ON_DUPLICATE:
+            raise ValueError(f"on_duplicate must be one of {_ON_DUPLICATE}, got {on_duplicate!r}")
+        if not 0.0 <= float(max_rejected_ratio) <= 1.0:
+            raise ValueError(f"max_rejected_ratio must be between 0 and 1, got {max_rejected_ratio}")
+        self.campaign_id = campaign_id
+        setattr(self, self.items_param, items)
+        self.source = source
+        self.lead_id = lead_id
+        self.field_map = field_map
+        self.on_duplicate = on_duplicate
+        self.max_rejected_ratio = float(max_rejected_ratio)
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.max_concurrency = max_concurrency
+        self.calling_window = calling_window
+        self.scrub_dnc = scrub_dnc
+        self.dnc_source = dnc_source
+        self.rejects_path = rejects_path
+        self.dry_run_path = dry_run_path
+        self.delimiter = delimiter
+        self.source_format = source_format
+        self.e164 = e164
+        self.default_region = default_region
+        self.attribute_map = attribute_map
+
+    def run(self, context: Any) -> dict[str, Any]:
+        # Imported here: DAG parsing stays light.
+        from airflow_provider_dialers.uploads import CALLBACKS, CONTACTS, run_upload
+
+        kind = {"contacts": CONTACTS, "callbacks": CALLBACKS}[self.items_param]
+        return run_upload(
+            self.hook,
+            kind,
+            self._input(),
+            self._settings(),
+            task_state_store=context.get("task_state_store") if context else None,
+        )
+
+    def _input(self) -> Any:
+        """The file, or the rows (a JSON text when a template rendered an XCom as text)."""
+        if self.source is not None:
+            return self.source
+        items = getattr(self, self.items_param)
+        if isinstance(items, str):
+            try:
+                items = json.loads(items)
+            except ValueError:
+                raise ValueError(f"{self.items_param} rendered to text that is not a JSON list") from None
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(f"{self.items_param} must be a list of objects, got {type(items).__name__}")
+        return items
+
+    def _settings(self) -> Any:
+        from airflow_provider_dialers.capabilities import UploadOptions
+        from airflow_provider_dialers.contacts import PhoneOptions
+        from airflow_provider_dialers.uploads import CallingWindow, UploadSettings
+
+        return UploadSettings(
+            campaign_id=str(self.campaign_id),
+            options=UploadOptions(
+                on_duplicate=self.on_duplicate,
+                lead_id=_optional_int("lead_id", self.lead_id),
+                attribute_map=self.attribute_map or None,
+                dry_run=bool(self.dry_run),
+            ),
+            phone_options=PhoneOptions(e164=bool(self.e164), default_region=self.default_region or None),
+            field_map=self.field_map,
+            source_format=self.source_format,
+            delimiter=self.delimiter,
+            batch_size=self.batch_size,
+            max_concurrency=self.max_concurrency,
+            calling_window=CallingWindow.parse(self.calling_window),
+            scrub_dnc=bool(self.scrub_dnc),
+            dnc_source=self.dnc_source,
+            rejects_path=self.rejects_path or None,
+            dry_run_path=self.dry_run_path or None,
+            max_rejected_ratio=self.max_rejected_ratio,
+        )
+
+
+def _optional_int(name: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
+class UploadContactsOperator(_RowUploadOperator):
+    """Add contacts to a campaign's dialing list, on any dialer.
+
+    What the vendors call them: ECM *callbacks* (``/umm/ecm/callback``), Sinch *customers*, Ameyo
+    *customer records* in a *lead*. Each row ends in exactly one bucket of the result: ``accepted``,
+    ``rejected`` (with its reason in the rejects file), ``duplicates``, ``skipped_dnc`` or
+    ``skipped_window``; the buckets add up to ``total``.
+
+    :param dialer_conn_id: the dialer connection (its type picks the vendor).
+    :param campaign_id: the campaign (an id as text or number; templated, e.g. an XCom).
+    :param contacts: contact dicts (``external_id``, ``phones``/``phone``/``phone1..5``, ``timezone``,
+        ``dial_at``, ``attributes`` or any other key as an attribute), or an XComArg giving them.
+    :param source: a CSV or JSON Lines file: local path, URL or ObjectStoragePath; read as a stream.
+    :param lead_id: Ameyo: the lead to upload into.
+    :param field_map: source column -> model key, ``attributes.<name>``, or None to drop the column.
+    :param on_duplicate: ``skip`` or ``update`` a contact the dialer already has.
+    :param max_rejected_ratio: fail the task (after uploading the rest) when more rows are rejected.
+    :param dry_run: validate and map, write the payloads to the dry-run file, send nothing.
+    :param batch_size: rows per request (default and maximum: the dialer's ``upload_batch_size``).
+    :param max_concurrency: requests in flight at once (default 4).
+    :param calling_window: ``("08:00", "21:00")``: skip contacts whose dial time (or now) is outside
+        these local hours in the contact's own time zone; no time zone known -> skipped.
+    :param scrub_dnc: skip contacts on the dialer's DNC list.
+    :param dnc_source: numbers to skip as well: a list, or a file with one number per line.
+    :param rejects_path: where the rejects file goes (default ``<source>.rejects.csv``).
+    :param dry_run_path: where a dry run's payloads go (default ``<source>.dryrun.jsonl``).
+    :param delimiter: the CSV delimiter. :param source_format: ``csv``/``jsonl`` (default: by name).
+    :param e164: normalise phones to E.164 (``default_region`` for numbers without a country code).
+    :param attribute_map: ECM: attribute name -> ``businessParam1``..``businessParam12``.
+    :returns: (XCom) ``total``, ``accepted``, ``rejected``, ``duplicates``, ``skipped_dnc``,
+        ``skipped_window``, ``sent``, ``requests``, ``resumed_from_row``, ``rejects_path``,
+        ``first_rejects``, ``dry_run`` (+ ``would_send``, ``sample_payloads``, ``dry_run_path``).
+    """
+
+    items_param = "contacts"
+    template_fields: Sequence[str] = (*_RowUploadOperator.template_fields, "contacts")
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        **_RowUploadOperator.template_fields_renderers,
+        "contacts": "json",
+    }
+
+    def __init__(
+        self, *, dialer_conn_id: str, campaign_id: str | int, contacts: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(dialer_conn_id=dialer_conn_id, campaign_id=campaign_id, items=contacts, **kwargs)
+
+
+class AddCallbacksOperator(_RowUploadOperator):
+    """Schedule callbacks: call a contact back at a given time, optionally by a given agent.
+
+    ECM: ``insertCallback`` with ``dialTime``; Ameyo: ``addCallback`` /
+    ``uploadContactAndAddCallback``; Sinch: a *customer* with its call date. Each callback is a
+    contact (the keys of :class:`UploadContactsOperator`) plus ``callback_at`` (time-zone aware, or
+    local to the contact's ``timezone``) and an optional ``agent``. The same parameters, result and
+    guarantees as :class:`UploadContactsOperator`; the calling window is judged at ``callback_at``.
+
+    :param callbacks: callback dicts, or an XComArg giving them (or use ``source=``).
+    """
+
+    items_param = "callbacks"
+    template_fields: Sequence[str] = (*_RowUploadOperator.template_fields, "callbacks")
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        **_RowUploadOperator.template_fields_renderers,
+        "callbacks": "json",
+    }
+
+    def __init__(
+        self, *, dialer_conn_id: str, campaign_id: str | int, callbacks: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(dialer_conn_id=dialer_conn_id, campaign_id=campaign_id, items=callbacks, **kwargs)

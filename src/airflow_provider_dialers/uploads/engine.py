@@ -1,0 +1,509 @@
+"""The vendor-neutral upload engine: rows in, one outcome per row out, whatever the dialer.
+
+Each input row is read, validated (``contacts.parse_contact`` / ``parse_callback``), checked
+against earlier rows of the same input (duplicates), against the dialing guards (DNC list, calling
+window), and the rows left are sent in batches of at most ``dialer.upload_batch_size`` through the
+dialer's capability (``upload_contacts`` / ``add_callbacks``), a bounded number of batches at a
+time. Every row ends in exactly one bucket; the buckets add up to the number of rows.
+
+Rows are grouped in *segments*: the rows read up to and including one batch. Segments settle in
+input order, so the rejects file is written in row order and the checkpoint can say "every row
+before N is done" even though batches are sent concurrently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pendulum
+
+from airflow_provider_dialers.capabilities import (
+    CallbackRow,
+    ContactRow,
+    DialerCapabilities,
+    RowOutcome,
+    RowStatus,
+    UploadOptions,
+)
+from airflow_provider_dialers.contacts import (
+    Contact,
+    ContactError,
+    PhoneOptions,
+    dedupe_key,
+    parse_callback,
+    parse_contact,
+)
+from airflow_provider_dialers.hooks.base import DialerError
+from airflow_provider_dialers.uploads.accounting import UploadCounters
+from airflow_provider_dialers.uploads.checkpoint import Checkpoint, CheckpointKeeper, RowRange, TaskStateStore
+from airflow_provider_dialers.uploads.guards import CallingWindow, DncList, load_dnc_list
+from airflow_provider_dialers.uploads.rejects import (
+    DryRunWriter,
+    RejectsWriter,
+    default_output_path,
+    reject_summary,
+)
+from airflow_provider_dialers.uploads.sources import (
+    CALLBACK_KEYS,
+    CONTACT_KEYS,
+    ColumnMapper,
+    Source,
+    SourceFormat,
+    SourceRow,
+    csv_columns,
+    fingerprint,
+    is_file_source,
+    iter_rows,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_CONCURRENCY = 4
+#: Rejects listed in the result (the rejects file has all of them).
+FIRST_REJECTS = 10
+#: Dry-run payloads shown in the result (the dry-run file has all of them).
+SAMPLE_PAYLOADS = 3
+#: A segment also closes after this many rows, so a stretch of rows that are all rejected or
+#: skipped locally is settled (and its rejects written) without waiting for a full batch.
+MAX_SEGMENT_ROWS = 1000
+
+SendableRow = ContactRow | CallbackRow
+
+
+class UploadRejectedError(DialerError):
+    """More rows were rejected than ``max_rejected_ratio`` allows (raised after the whole input)."""
+
+
+class CapabilityContractError(DialerError):
+    """A capability did not return exactly one outcome per row it was given: a bug in that hook."""
+
+
+# ---------------------------------------------------------------------------------------------
+# What is uploaded: contacts or callbacks
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadKind:
+    """Contacts or callbacks: how a record is parsed, identified, timed, and which capability sends it."""
+
+    name: str
+    model_keys: frozenset[str]
+    capability: str
+    parse: Callable[[Mapping[str, Any], PhoneOptions], Any]
+    contact_of: Callable[[Any], Contact]
+    dial_moment: Callable[[Any], pendulum.DateTime | None]
+    identity: Callable[[Any], str]
+    row_type: Callable[[int, Any], SendableRow]
+
+    def send(
+        self,
+        dialer: DialerCapabilities,
+        campaign_id: str,
+        rows: Sequence[SendableRow],
+        options: UploadOptions,
+    ) -> list[RowOutcome]:
+        return getattr(dialer, self.capability)(campaign_id, rows, options=options)
+
+    def ensure_supported(self, dialer: DialerCapabilities, campaign_id: str, options: UploadOptions) -> None:
+        """Fail before reading any row when the dialer cannot do this at all."""
+        if getattr(type(dialer), self.capability) is getattr(DialerCapabilities, self.capability):
+            # The interface's default raises DialerNotSupportedError naming the vendor; nothing is sent.
+            self.send(dialer, campaign_id, [], options)
+
+
+CONTACTS = UploadKind(
+    name="contacts",
+    model_keys=CONTACT_KEYS,
+    capability="upload_contacts",
+    parse=lambda record, phones: parse_contact(record, phones=phones),
+    contact_of=lambda contact: contact,
+    dial_moment=lambda contact: contact.dial_at,
+    identity=dedupe_key,
+    row_type=ContactRow,
+)
+
+CALLBACKS = UploadKind(
+    name="callbacks",
+    model_keys=CALLBACK_KEYS,
+    capability="add_callbacks",
+    parse=lambda record, phones: parse_callback(record, phones=phones),
+    contact_of=lambda callback: callback.contact,
+    dial_moment=lambda callback: callback.callback_at,
+    # The same person called back at two different times is two callbacks, not a duplicate.
+    identity=lambda callback: (
+        f"{dedupe_key(callback.contact)}@{callback.callback_at.in_timezone('UTC').isoformat()}"
+    ),
+    row_type=CallbackRow,
+)
+
+
+@dataclass(frozen=True)
+class UploadSettings:
+    """How one upload runs (the operators' parameters, resolved)."""
+
+    campaign_id: str
+    options: UploadOptions = field(default_factory=UploadOptions)
+    phone_options: PhoneOptions = field(default_factory=PhoneOptions)
+    field_map: Mapping[str, str | None] | None = None
+    source_format: SourceFormat | None = None
+    delimiter: str = ","
+    batch_size: int | None = None
+    max_concurrency: int | None = None
+    calling_window: CallingWindow | None = None
+    scrub_dnc: bool = False
+    dnc_source: Any = None
+    rejects_path: Any = None
+    dry_run_path: Any = None
+    max_rejected_ratio: float = 0.0
+    progress_every_batches: int = 10
+
+
+def resolve_batch_size(requested: int | None, dialer: DialerCapabilities) -> int:
+    """Rows per request: the dialer's ``upload_batch_size`` by default, never more (a larger
+    request is capped with a warning: the vendor's per-request limit is not negotiable)."""
+    vendor_max = dialer.upload_batch_size
+    if requested is None:
+        return vendor_max
+    if int(requested) < 1:
+        raise ValueError(f"batch_size must be at least 1, got {requested}")
+    if int(requested) > vendor_max:
+        log.warning(
+            "batch_size %s is above %s's maximum of %d rows per request; using %d",
+            requested,
+            dialer.vendor_name,
+            vendor_max,
+            vendor_max,
+        )
+        return vendor_max
+    return int(requested)
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    """Consecutive input rows ending with (at most) one batch; settled as a unit, in input order."""
+
+    first_row: int
+    last_row: int = 0
+    counters: UploadCounters = field(default_factory=UploadCounters)
+    settled: list[RowOutcome] = field(default_factory=list)
+    batch: list[SendableRow] = field(default_factory=list)
+    originals: dict[int, Mapping[str, Any]] = field(default_factory=dict)
+    future: Future[list[RowOutcome]] | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.last_row - self.first_row + 1 if self.last_row else 0
+
+    @property
+    def range(self) -> RowRange:
+        return self.first_row, self.last_row
+
+    @property
+    def done(self) -> bool:
+        return self.future is None or self.future.done()
+
+
+class UploadRun:
+    """One execution of an upload: read, guard, batch, send, account, checkpoint, report."""
+
+    def __init__(
+        self,
+        dialer: DialerCapabilities,
+        kind: UploadKind,
+        source: Source,
+        settings: UploadSettings,
+        *,
+        task_state_store: TaskStateStore | None = None,
+    ) -> None:
+        self.dialer = dialer
+        self.kind = kind
+        # Rows in memory are read twice (fingerprint, then upload): a one-shot iterator becomes a list.
+        self.source = source if is_file_source(source) or isinstance(source, Sequence) else list(source)
+        self.settings = settings
+        self.dry_run = settings.options.dry_run
+        self.batch_size = resolve_batch_size(settings.batch_size, dialer)
+        self.max_concurrency = max(1, int(settings.max_concurrency or DEFAULT_MAX_CONCURRENCY))
+        self.input_fingerprint = fingerprint(self.source)
+        # A dry run sends nothing, so there is nothing to resume.
+        store = None if self.dry_run else task_state_store
+        self.keeper = CheckpointKeeper(store, f"{self.input_fingerprint}:{kind.name}:{settings.campaign_id}")
+        self.checkpoint: Checkpoint = self.keeper.load()
+        self.resumed_from = self.checkpoint.next_row if self.checkpoint.next_row > 1 else None
+        self.rows_settled_before = self.checkpoint.counters.total
+        # 8-byte digests of the contacts seen: the one structure that grows with the input.
+        self.seen: set[int] = set()
+        self.dnc: DncList | None = None
+        self.pending: deque[Segment] = deque()
+        self.rows_sent = 0
+        self.requests_sent = 0
+        self.batches_settled = 0
+        self.sample_payloads: list[Mapping[str, Any]] = []
+        self.started_at = time.monotonic()
+        self.rejects = RejectsWriter(
+            settings.rejects_path or default_output_path(self.source, "rejects.csv", self.input_fingerprint),
+            csv_columns(self.source, source_format=settings.source_format, delimiter=settings.delimiter),
+            resume_at=self.checkpoint.rejects_bytes or None,
+        )
+        self.dry_run_file = (
+            DryRunWriter(
+                settings.dry_run_path
+                or default_output_path(self.source, "dryrun.jsonl", self.input_fingerprint)
+            )
+            if self.dry_run
+            else None
+        )
+
+    # -- the run -----------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Upload every row; the result (counts, rejects, paths). Raises UploadRejectedError when
+        the rejected share exceeds ``max_rejected_ratio`` (after the whole input is settled)."""
+        settings = self.settings
+        self.kind.ensure_supported(self.dialer, settings.campaign_id, settings.options)
+        self.dnc = load_dnc_list(
+            self.dialer,
+            scrub_dnc=settings.scrub_dnc,
+            dnc_source=settings.dnc_source,
+            phone_options=settings.phone_options,
+        )
+        try:
+            with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="dialer-upload") as executor:
+                self._read_and_send(executor)
+        finally:
+            self.rejects.close()
+            if self.dry_run_file is not None:
+                self.dry_run_file.close()
+        return self._finish()
+
+    def _read_and_send(self, executor: ThreadPoolExecutor) -> None:
+        mapper = ColumnMapper(self.kind.model_keys, self.settings.field_map or {})
+        segment = Segment(first_row=self.checkpoint.next_row)
+        for source_row in iter_rows(
+            self.source, mapper, source_format=self.settings.source_format, delimiter=self.settings.delimiter
+        ):
+            if source_row.row < self.checkpoint.next_row:
+                self._remember(source_row)  # settled by an earlier attempt: not sent again
+                continue
+            self._classify(source_row, segment)
+            if len(segment.batch) >= self.batch_size or segment.rows >= max(
+                MAX_SEGMENT_ROWS, self.batch_size
+            ):
+                self._dispatch(segment, executor)
+                segment = Segment(first_row=segment.last_row + 1)
+        if segment.rows:
+            self._dispatch(segment, executor)
+        while self.pending:
+            self._settle_oldest()
+
+    # -- one row -----------------------------------------------------------------------------
+    def _classify(self, source_row: SourceRow, segment: Segment) -> None:
+        """Settle the row at once (rejected, duplicate, skipped) or add it to the segment's batch."""
+        segment.last_row = source_row.row
+        outcome_or_row = self._check(source_row)
+        if isinstance(outcome_or_row, RowOutcome):
+            self._record(segment, outcome_or_row, source_row.original)
+        else:
+            segment.batch.append(outcome_or_row)
+            segment.originals[source_row.row] = source_row.original
+
+    def _check(self, source_row: SourceRow) -> RowOutcome | SendableRow:
+        row = source_row.row
+        if source_row.error is not None:
+            return RowOutcome.rejected(row, *source_row.error)
+        try:
+            item = self.kind.parse(source_row.record or {}, self.settings.phone_options)
+        except ContactError as exc:
+            return RowOutcome.rejected(row, exc.field, exc.reason)
+        if not self._first_sighting(item):
+            return RowOutcome(
+                row, RowStatus.DUPLICATE, reason=f"same {self.kind.name[:-1]} as an earlier row"
+            )
+        contact = self.kind.contact_of(item)
+        if self.dnc is not None and (reason := self.dnc.skip_reason(contact)):
+            return RowOutcome(row, RowStatus.SKIPPED_DNC, reason=reason)
+        window = self.settings.calling_window
+        if window is not None and (
+            reason := window.skip_reason(contact, self.kind.dial_moment(item), pendulum.now("UTC"))
+        ):
+            return RowOutcome(row, RowStatus.SKIPPED_WINDOW, reason=reason)
+        return self.kind.row_type(row, item)
+
+    def _first_sighting(self, item: Any) -> bool:
+        digest = int.from_bytes(
+            hashlib.blake2b(self.kind.identity(item).encode(), digest_size=8).digest(), "big"
+        )
+        if digest in self.seen:
+            return False
+        self.seen.add(digest)
+        return True
+
+    def _remember(self, source_row: SourceRow) -> None:
+        """Rebuild the duplicate check from a row an earlier attempt settled."""
+        if source_row.error is None:
+            try:
+                self._first_sighting(self.kind.parse(source_row.record or {}, self.settings.phone_options))
+            except ContactError:
+                pass  # it was rejected then, and is counted in the restored counters
+
+    def _record(self, segment: Segment, outcome: RowOutcome, original: Mapping[str, Any]) -> None:
+        segment.counters.count(outcome.status)
+        if outcome.status is RowStatus.REJECTED or outcome.payload is not None:
+            segment.settled.append(outcome)
+            if outcome.status is RowStatus.REJECTED:
+                segment.originals[outcome.row] = original
+
+    # -- batches -----------------------------------------------------------------------------
+    def _dispatch(self, segment: Segment, executor: ThreadPoolExecutor) -> None:
+        """Send the segment's batch (if any) once its rows are written ahead as in flight."""
+        if segment.batch:
+            self.pending.append(segment)
+            self._save_checkpoint()  # write-ahead: a crash from here on leaves the range "maybe sent"
+            segment.future = executor.submit(
+                self.kind.send, self.dialer, self.settings.campaign_id, segment.batch, self.settings.options
+            )
+            self.rows_sent += len(segment.batch)
+            self.requests_sent += 1
+        else:
+            self.pending.append(segment)
+        while self.pending and (self.pending[0].done or len(self.pending) >= self.max_concurrency):
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> None:
+        """Wait for the oldest segment, count its rows, write its rejects, move the checkpoint on."""
+        segment = self.pending[0]
+        if segment.future is not None:
+            wait_for([segment.future])
+            self._apply_outcomes(segment, segment.future.result())  # a failed batch raises here
+        self.pending.popleft()
+        self._write_outputs(segment)
+        self.checkpoint.next_row = segment.last_row + 1
+        self.checkpoint.counters.add(segment.counters)
+        self.checkpoint.rejects_bytes = self.rejects.flush()
+        self._save_checkpoint()
+        if segment.future is not None:
+            self.batches_settled += 1
+            if self.batches_settled % self.settings.progress_every_batches == 0:
+                self._log_progress()
+
+    def _apply_outcomes(self, segment: Segment, outcomes: Sequence[RowOutcome]) -> None:
+        self._check_one_outcome_per_row(segment, outcomes)
+        for outcome in outcomes:
+            if outcome.status is RowStatus.DUPLICATE and self.checkpoint.maybe_sent_before(outcome.row):
+                # An earlier attempt sent this row and died before hearing the answer: it landed then.
+                outcome = replace(outcome, status=RowStatus.ACCEPTED)
+            self._record(segment, outcome, segment.originals.get(outcome.row, {}))
+
+    def _check_one_outcome_per_row(self, segment: Segment, outcomes: Sequence[RowOutcome]) -> None:
+        sent = sorted(item.row for item in segment.batch)
+        answered = sorted(outcome.row for outcome in outcomes)
+        if sent != answered:
+            missing = sorted(set(sent) - set(answered))[:5]
+            unexpected = sorted(set(answered) - set(sent))[:5]
+            repeated = sorted({r for r in answered if answered.count(r) > 1})[:5]
+            raise CapabilityContractError(
+                f"{self.kind.capability} was given {len(sent)} rows but returned {len(answered)} outcomes "
+                f"(missing rows {missing}, unexpected rows {unexpected}, repeated rows {repeated}): "
+                "a bug in this dialer's capability, so the upload was stopped",
+                vendor=self.dialer.vendor_name,
+            )
+
+    def _write_outputs(self, segment: Segment) -> None:
+        for outcome in sorted(segment.settled, key=lambda o: o.row):
+            if outcome.status is RowStatus.REJECTED:
+                self.rejects.write(outcome, segment.originals.get(outcome.row, {}))
+                if len(self.checkpoint.first_rejects) < FIRST_REJECTS:
+                    self.checkpoint.first_rejects.append(reject_summary(outcome))
+            elif self.dry_run_file is not None and outcome.status is RowStatus.ACCEPTED:
+                self.dry_run_file.write(outcome)
+                if len(self.sample_payloads) < SAMPLE_PAYLOADS:
+                    self.sample_payloads.append({"row": outcome.row, "payload": dict(outcome.payload or {})})
+
+    def _save_checkpoint(self) -> None:
+        in_flight = [segment.range for segment in self.pending if segment.batch]
+        self.keeper.save(self.checkpoint, in_flight)
+
+    # -- reporting ---------------------------------------------------------------------------
+    def _log_progress(self) -> None:
+        counters = self.checkpoint.counters
+        elapsed = max(time.monotonic() - self.started_at, 1e-6)
+        log.info(
+            "%s %s: %d rows settled, %d sent in %d requests, %d accepted, %d rejected, %d duplicates, "
+            "%d skipped (DNC), %d skipped (window); %.0f rows/s",
+            self.dialer.vendor_name,
+            self.kind.name,
+            counters.total,
+            self.rows_sent,
+            self.requests_sent,
+            counters.accepted,
+            counters.rejected,
+            counters.duplicates,
+            counters.skipped_dnc,
+            counters.skipped_window,
+            (counters.total - self.rows_settled_before) / elapsed,
+        )
+
+    def _finish(self) -> dict[str, Any]:
+        counters = self.checkpoint.counters
+        if counters.buckets_sum != counters.total:  # every code path counts once; this guards the guard
+            raise CapabilityContractError(
+                f"row accounting is off: buckets add up to {counters.buckets_sum}, "
+                f"{counters.total} rows were read",
+                vendor=self.dialer.vendor_name,
+            )
+        self._log_progress()
+        if counters.total == 0:
+            log.warning("The input has no rows: nothing was uploaded")
+        result = self._result()
+        ratio = counters.rejected_ratio
+        if ratio > self.settings.max_rejected_ratio:
+            raise UploadRejectedError(
+                f"{counters.rejected} of {counters.total} rows were rejected ({ratio:.1%}), more than "
+                f"max_rejected_ratio={self.settings.max_rejected_ratio}; every rejected row and its reason "
+                f"is in {result['rejects_path']}. Result: {result}",
+                vendor=self.dialer.vendor_name,
+            )
+        return result
+
+    def _result(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "campaign_id": self.settings.campaign_id,
+            **self.checkpoint.counters.to_dict(),
+            "sent": self.rows_sent,
+            "requests": self.requests_sent,
+            "resumed_from_row": self.resumed_from,
+            "rejects_path": str(self.rejects.path) if self.rejects.bytes_written else None,
+            "first_rejects": list(self.checkpoint.first_rejects),
+            "dry_run": self.dry_run,
+        }
+        if self.dry_run_file is not None:
+            result.update(
+                would_send=self.checkpoint.counters.accepted,
+                sample_payloads=self.sample_payloads,
+                dry_run_path=str(self.dry_run_file.path) if self.dry_run_file.bytes_written else None,
+            )
+        return result
+
+
+def run_upload(
+    dialer: DialerCapabilities,
+    kind: UploadKind,
+    source: Source,
+    settings: UploadSettings,
+    *,
+    task_state_store: TaskStateStore | None = None,
+) -> dict[str, Any]:
+    """Upload ``source`` (rows, a path or an ObjectStoragePath) to ``settings.campaign_id``; the result."""
+    return UploadRun(dialer, kind, source, settings, task_state_store=task_state_store).run()

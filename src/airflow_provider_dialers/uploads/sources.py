@@ -1,0 +1,315 @@
+"""Reading an upload's input one row at a time: a list of dicts, or a CSV / JSON Lines file.
+
+Rows are numbered 1..N (data rows: a CSV header is not a row, blank lines are not rows). A row that
+cannot be read (bad UTF-8, broken JSON, too many cells) is yielded with its ``error`` instead of
+stopping the file, so it lands in the rejects file like any other bad row. Nothing here holds more
+than one row: memory stays flat whatever the file size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+log = logging.getLogger(__name__)
+
+SourceFormat = Literal["csv", "jsonl"]
+#: What a source may be: rows in memory, a local path, or an ObjectStoragePath (or its URL).
+Source = Any
+
+#: Model keys every row may carry; ``callback_at`` and ``agent`` only for callbacks.
+CONTACT_KEYS = frozenset({"external_id", "phones", "phone", "timezone", "dial_at"})
+CALLBACK_KEYS = CONTACT_KEYS | {"callback_at", "agent"}
+#: Extra phone columns, appended to ``phones`` in this order.
+NUMBERED_PHONE_KEYS = tuple(f"phone{i}" for i in range(1, 6))
+ATTRIBUTE_PREFIX = "attributes."
+
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # what surrogateescape leaves for undecodable bytes
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One input row: its number, its original values, and the model record built from them.
+
+    ``error`` is ``(field, reason)`` when the row could not be read at all; ``record`` is then None.
+    """
+
+    row: int
+    original: Mapping[str, Any]
+    record: dict[str, Any] | None = None
+    error: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ColumnMapper:
+    """Turns a row's columns into a contact/callback record (the keys ``contacts.parse_*`` read).
+
+    Columns named like a model key (case-insensitive) map to it; ``phone1``..``phone5`` are
+    appended to ``phones``; every other column becomes an attribute named after the column.
+    ``field_map`` (column -> model key, ``attributes.<name>``, or None to drop) overrides.
+    """
+
+    model_keys: frozenset[str]
+    field_map: Mapping[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        allowed = self.model_keys | set(NUMBERED_PHONE_KEYS)
+        for column, target in self.field_map.items():
+            if target is None or target in allowed:
+                continue
+            if target.startswith(ATTRIBUTE_PREFIX) and len(target) > len(ATTRIBUTE_PREFIX):
+                continue
+            raise ValueError(
+                f"field_map[{column!r}] = {target!r}: expected one of {sorted(allowed)}, "
+                f"'attributes.<name>', or None to drop the column"
+            )
+
+    def target_of(self, column: str) -> str | None:
+        """Where a column goes: a model key, ``attributes.<name>``, or None (dropped)."""
+        if column in self.field_map:
+            return self.field_map[column]
+        key = column.strip().lower()
+        if key in self.model_keys or key in NUMBERED_PHONE_KEYS:
+            return key
+        return ATTRIBUTE_PREFIX + column.strip()
+
+    def to_record(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The record for one row; empty cells are absent."""
+        record: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
+        numbered_phones: dict[str, Any] = {}
+        for column, value in values.items():
+            if _is_empty(value):
+                continue
+            target = self.target_of(column)
+            if target is None:
+                continue
+            if column == "attributes" and isinstance(value, Mapping) and column not in self.field_map:
+                attributes.update(value)  # rows given in the model's own shape
+            elif target.startswith(ATTRIBUTE_PREFIX):
+                attributes[target[len(ATTRIBUTE_PREFIX) :]] = value
+            elif target in NUMBERED_PHONE_KEYS:
+                numbered_phones[target] = value
+            else:
+                record[target] = value
+        if numbered_phones:
+            _append_numbered_phones(
+                record, [numbered_phones[k] for k in NUMBERED_PHONE_KEYS if k in numbered_phones]
+            )
+        if attributes:
+            record["attributes"] = attributes
+        return record
+
+
+def _append_numbered_phones(record: dict[str, Any], extra: list[Any]) -> None:
+    # phone and phones together stay in the record, so parse_contact reports that conflict itself.
+    if "phones" in record or "phone" not in record:
+        base = record.get("phones", [])
+        record["phones"] = (_split_phones(base) if isinstance(base, str) else list(base)) + extra
+    else:
+        record["phones"] = [record.pop("phone"), *extra]
+
+
+def _split_phones(text: str) -> list[str]:
+    return [item for item in text.split(";") if item.strip()]
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------------------------
+
+
+def is_file_source(source: Source) -> bool:
+    """Whether ``source`` names a file (path, URL or ObjectStoragePath) rather than rows in memory."""
+    return isinstance(source, (str, os.PathLike)) or _is_object_storage_path(source)
+
+
+def as_path(source: Source) -> Any:
+    """A local ``Path``, or an ``ObjectStoragePath`` for URLs (``s3://...``) and storage paths."""
+    if _is_object_storage_path(source):
+        return source
+    text = os.fspath(source)
+    if "://" in text:
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(text)
+    return Path(text)
+
+
+def _is_object_storage_path(value: Any) -> bool:
+    # Checked by name so DAG parsing never imports the object-storage machinery.
+    return any(cls.__name__ == "ObjectStoragePath" for cls in type(value).__mro__)
+
+
+def detect_format(path: Any, declared: SourceFormat | None) -> SourceFormat:
+    """``declared`` if given, else from the file name: ``.jsonl``/``.ndjson`` are JSON Lines, the rest CSV."""
+    if declared is not None:
+        if declared not in ("csv", "jsonl"):
+            raise ValueError(f"source_format must be 'csv' or 'jsonl', got {declared!r}")
+        return declared
+    return "jsonl" if str(path.name).lower().endswith(_JSONL_SUFFIXES) else "csv"
+
+
+def iter_rows(
+    source: Source,
+    mapper: ColumnMapper,
+    *,
+    source_format: SourceFormat | None = None,
+    delimiter: str = ",",
+) -> Iterator[SourceRow]:
+    """Every data row of ``source``, numbered from 1, mapped to model records."""
+    if not is_file_source(source):
+        yield from _iter_memory_rows(source, mapper)
+        return
+    path = as_path(source)
+    reader = _iter_jsonl_rows if detect_format(path, source_format) == "jsonl" else _iter_csv_rows
+    empty = True
+    with path.open("rb") as handle:
+        for row in reader(handle, mapper, delimiter):
+            empty = False
+            yield row
+    if empty:
+        log.warning("Source %s has no data rows: nothing to upload", path)
+
+
+def _iter_memory_rows(items: Iterable[Any], mapper: ColumnMapper) -> Iterator[SourceRow]:
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            yield SourceRow(
+                number, {"value": item}, error=("row", f"must be an object, got {type(item).__name__}")
+            )
+        else:
+            yield SourceRow(number, item, mapper.to_record(item))
+
+
+def _decoded_lines(handle: IO[bytes]) -> Iterator[str]:
+    """The file's lines as text; undecodable bytes survive as surrogates so the row can be named."""
+    for index, raw in enumerate(handle):
+        if index == 0 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        yield raw.decode("utf-8", errors="surrogateescape")
+
+
+def _has_bad_bytes(values: Iterable[str]) -> bool:
+    return any(_SURROGATE.search(value) for value in values)
+
+
+def printable(value: Any) -> Any:
+    """A value with undecodable bytes shown as U+FFFD (for the rejects file and messages)."""
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _iter_csv_rows(handle: IO[bytes], mapper: ColumnMapper, delimiter: str) -> Iterator[SourceRow]:
+    cells_by_row = csv.reader(_decoded_lines(handle), delimiter=delimiter)
+    header = next(cells_by_row, None)
+    if header is None:
+        return
+    header = _checked_header(header)
+    number = 0
+    for cells in cells_by_row:
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line (or a row of empty cells, as spreadsheets export) is not a row
+        number += 1
+        yield _csv_row(number, header, cells, mapper)
+
+
+def _checked_header(header: list[str]) -> list[str]:
+    if _has_bad_bytes(header):
+        raise ValueError("the CSV header is not valid UTF-8: save the file as UTF-8")
+    names = [name.strip() for name in header]
+    repeated = sorted({name for name in names if names.count(name) > 1 and name})
+    if repeated:
+        raise ValueError(f"the CSV header repeats column(s) {repeated}: each column needs its own name")
+    return names
+
+
+def _csv_row(number: int, header: list[str], cells: list[str], mapper: ColumnMapper) -> SourceRow:
+    original = dict(zip(header, cells))
+    if len(cells) > len(header):
+        return SourceRow(
+            number, original, error=("row", f"row has {len(cells)} cells, header has {len(header)}")
+        )
+    if _has_bad_bytes(cells):
+        return SourceRow(number, original, error=("row", f"row {number} is not valid UTF-8"))
+    return SourceRow(number, original, mapper.to_record(original))
+
+
+def _iter_jsonl_rows(handle: IO[bytes], mapper: ColumnMapper, delimiter: str) -> Iterator[SourceRow]:
+    number = 0
+    for line in _decoded_lines(handle):
+        if not line.strip():
+            continue
+        number += 1
+        yield _jsonl_row(number, line, mapper)
+
+
+def _jsonl_row(number: int, line: str, mapper: ColumnMapper) -> SourceRow:
+    text = line.strip()
+    if _has_bad_bytes([text]):
+        return SourceRow(number, {"line": text}, error=("row", f"row {number} is not valid UTF-8"))
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return SourceRow(
+            number, {"line": text}, error=("row", f"not valid JSON ({exc.msg} at column {exc.colno})")
+        )
+    if not isinstance(value, dict):
+        return SourceRow(
+            number, {"line": text}, error=("row", f"must be a JSON object, got {type(value).__name__}")
+        )
+    return SourceRow(number, value, mapper.to_record(value))
+
+
+def csv_columns(
+    source: Source, *, source_format: SourceFormat | None = None, delimiter: str = ","
+) -> list[str] | None:
+    """The header of a CSV source (for the rejects file's columns); None for other sources."""
+    if not is_file_source(source):
+        return None
+    path = as_path(source)
+    if detect_format(path, source_format) != "csv":
+        return None
+    with path.open("rb") as handle:
+        header = next(csv.reader(_decoded_lines(handle), delimiter=delimiter), None)
+    return [printable(name.strip()) for name in header] if header else None
+
+
+def fingerprint(source: Source) -> str:
+    """Identifies the input, so a checkpoint taken on another input is ignored.
+
+    Files: path, size, modification time and a hash of the first KB. Rows in memory: a hash of
+    all of them (they are in memory already).
+    """
+    digest = hashlib.sha256()
+    if is_file_source(source):
+        path = as_path(source)
+        stat = path.stat()
+        size, mtime = _stat_size_mtime(stat)
+        digest.update(f"{path}|{size}|{mtime}|".encode())
+        with path.open("rb") as handle:
+            digest.update(handle.read(1024))
+    else:
+        for item in source:
+            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
+            digest.update(b"\n")
+    return digest.hexdigest()[:32]
+
+
+def _stat_size_mtime(stat: Any) -> tuple[Any, Any]:
+    if isinstance(stat, Mapping):  # ObjectStoragePath.stat() is a dict-like of the store's info
+        return stat.get("size"), stat.get("mtime") or stat.get("LastModified") or stat.get("ETag")
+    return stat.st_size, stat.st_mtime
