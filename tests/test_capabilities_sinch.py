@@ -112,8 +112,8 @@ def test_set_campaign_status_refuses_other_words_without_calling(hook, obi, sand
 
 def test_list_campaigns_summarises_every_campaign(hook):
     summaries = {c["id"]: c for c in hook.list_campaigns()}
-    assert summaries[ACTIVE] == {"id": ACTIVE, "name": "Spring Renewals", "status": "Active"}
-    assert summaries[HANDLED]["status"] == "Handled"
+    assert summaries[ACTIVE] == {"id": ACTIVE, "name": "Spring Renewals", "status": "Active", "running": True}
+    assert summaries[HANDLED]["status"] == "Handled" and summaries[HANDLED]["running"] is False
     assert len(summaries) == 3
 
 

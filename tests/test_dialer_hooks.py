@@ -56,6 +56,10 @@ def _seeded_campaigns(state: dict, vendor: str) -> set[str]:
 def test_list_campaigns_reports_the_sandbox_campaigns(sandbox, conn_id, vendor):
     with get_dialer_hook(conn_id) as hook:
         campaigns = hook.list_campaigns()
-    assert campaigns and all(set(c) == {"id", "name", "status"} for c in campaigns)
+    assert campaigns and all(set(c) == {"id", "name", "status", "running"} for c in campaigns)
     assert all(c["name"] and c["status"] for c in campaigns)
+    running = {c["id"]: c["running"] for c in campaigns}
+    expected_running = {"expertflow": {"1": True, "2": False}, "maxcontact": {"2": False},
+                        "sinch": {"8A7C98EAF1164F2FAA93B98EECB95D76": False}, "ameyo": {"1": None}}[vendor]
+    assert {k: running[k] for k in expected_running} == expected_running
     assert {c["id"] for c in campaigns} <= _seeded_campaigns(sandbox.client.state(vendor), vendor)

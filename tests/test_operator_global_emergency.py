@@ -227,7 +227,7 @@ def test_ameyo_can_neither_and_says_so(sandbox, variables, enabled):
 
     assert info.value.vendor == "Ameyo"
     assert "no global emergency endpoint and no way to pause campaigns" in str(info.value)
-    assert "reports no running or paused states: 'Outbound Voice Campaign'" in str(info.value)
+    assert "cannot tell which campaigns are running" in str(info.value)
     assert variables.values == {}
 
 

@@ -97,3 +97,14 @@ def test_airflow_cli_lists_the_package_and_its_four_hooks():
     rows = {row["connection_type"]: row for row in json.loads(hooks)}
     for conn_type, (path, _) in HOOKS.items():
         assert rows[conn_type]["class"] == path
+
+
+def test_operator_modules_are_registered_and_exported():
+    import airflow_provider_dialers.operators as operators
+
+    modules = [m for entry in get_provider_info()["operators"] for m in entry["python-modules"]]
+    for module in modules:
+        importlib.import_module(module)
+    for name in operators.__all__:
+        cls = getattr(operators, name)
+        assert cls.__module__ in modules and "dialer_conn_id" in cls.template_fields

@@ -27,6 +27,8 @@ class CampaignSummary(TypedDict):
     id: str
     name: str
     status: str  # the vendor's own word for the campaign's state
+    #: Whether it is dialling now (ECM "1", MaxContact Running, Sinch Active); None when the API cannot tell.
+    running: bool | None
 
 
 class RowStatus(str, Enum):

@@ -79,6 +79,17 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Outbound Dialers",
+                "python-modules": [
+                    "airflow_provider_dialers.operators.campaign",
+                    "airflow_provider_dialers.operators.upload",
+                    "airflow_provider_dialers.operators.dnc",
+                    "airflow_provider_dialers.operators.emergency",
+                ],
+            }
+        ],
         "connection-types": [
             _connection_type(
                 "expertflow_ecm",

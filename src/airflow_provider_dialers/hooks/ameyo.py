@@ -956,10 +956,10 @@ class AmeyoHook(DialerHook):
         """The campaigns the Customer Manager user is logged in to, from the login answer.
 
         Ameyo's API has no command listing campaigns or their state: ``status`` is the campaign's
-        type (e.g. "Outbound Voice Campaign").
+        type (e.g. "Outbound Voice Campaign") and ``running`` is None.
         """
         return [
-            CampaignSummary(id=str(c.campaign_id), name=c.name, status=c.campaign_type)
+            CampaignSummary(id=str(c.campaign_id), name=c.name, status=c.campaign_type, running=None)
             for c in self.login().campaigns
         ]
 

@@ -342,11 +342,12 @@ class ExpertflowEcmHook(DialerHook):
         return f"{len(self.get_campaigns())} campaigns (ECM release {self.api_version})"
 
     def list_campaigns(self) -> list[CampaignSummary]:
-        """Every campaign as ``{id, name, status}``: status "Running" (ECM "1") or "Paused" ("0")."""
+        """Every campaign: status "Running" (ECM "1") or "Paused" ("0")."""
         words = {"1": "Running", "0": "Paused"}
         return [
             CampaignSummary(id=str(c["id"]), name=str(c.get("name", "")),
-                            status=words.get(str(c.get("status")), str(c.get("status"))))
+                            status=words.get(str(c.get("status")), str(c.get("status"))),
+                            running=str(c.get("status")) == "1")
             for c in self.get_campaigns()
         ]
 

@@ -319,10 +319,11 @@ class MaxContactHook(DialerHook):
         self.update_campaign_status(mapping.campaign_number(campaign_id), mapping.status_for_word(status))
 
     def list_campaigns(self) -> list[CampaignSummary]:
-        """Every campaign as ``{id, name, status}``; status is the Appendix 2 description."""
+        """Every campaign; status is the Appendix 2 description ("Running", "Not Running"...)."""
         return [
             CampaignSummary(id=str(c["Id"]), name=str(c.get("CampaignName", "")),
-                            status=mapping.status_description(c.get("Status")))
+                            status=mapping.status_description(c.get("Status")),
+                            running=CampaignStatus.from_vendor(c.get("Status")) is CampaignStatus.RUNNING)
             for c in self.get_campaigns()
         ]
 

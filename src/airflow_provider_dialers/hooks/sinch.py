@@ -824,9 +824,10 @@ class SinchObiHook(DialerHook):
         self.update_campaign_status(campaign_id, CAMPAIGN_STATUS_BY_WORD[status])
 
     def list_campaigns(self) -> list[CampaignSummary]:
-        """Every campaign the API user sees as ``{id, name, status}`` (status: Active, Passive, Handled...)."""
+        """Every campaign the API user sees (status: Active, Passive, Handled...; Active dials)."""
         return [
-            CampaignSummary(id=c["id"], name=c.get("name", ""), status=c.get("status", ""))
+            CampaignSummary(id=c["id"], name=c.get("name", ""), status=c.get("status", ""),
+                            running=c.get("status") == "Active")
             for c in self.get_campaigns()
         ]
 

@@ -8,37 +8,12 @@ from typing import Any
 
 from airflow_provider_dialers.contacts import ContactError, PhoneOptions, normalise_phone
 from airflow_provider_dialers.operators.base import DialerOperator
+from airflow_provider_dialers.uploads.sources import iter_phone_numbers
 
 #: Numbers per add_dnc/remove_dnc call: progress is logged and results collected per chunk.
 DNC_CHUNK = 500
 #: How many numbers of each outcome the XCom lists (the counts are always complete).
 XCOM_SAMPLE = 20
-
-
-def iter_numbers(source: Any) -> Iterator[tuple[int, str]]:
-    """``(line number, raw text)`` of each number in a list, a ``;``/newline-separated string, or a
-    file (local path or ObjectStoragePath) with one number per line (first CSV column; a header
-    line without digits is skipped)."""
-    if isinstance(source, (list, tuple)):
-        yield from ((i, str(item)) for i, item in enumerate(source, start=1))
-        return
-    if isinstance(source, str) and not _looks_like_path(source):
-        yield from ((i, item) for i, item in enumerate(source.replace(";", "\n").splitlines(), start=1) if item.strip())
-        return
-    from airflow.sdk import ObjectStoragePath
-
-    path = source if isinstance(source, ObjectStoragePath) else ObjectStoragePath(str(source))
-    with path.open("rb") as handle:
-        for number, raw_line in enumerate(handle, start=1):
-            line = raw_line.decode("utf-8-sig", errors="replace").strip()
-            first_cell = line.split(",", 1)[0].strip().strip('"')
-            if not first_cell or (number == 1 and not any(ch.isdigit() for ch in first_cell)):
-                continue
-            yield number, first_cell
-
-
-def _looks_like_path(text: str) -> bool:
-    return "/" in text or "://" in text or text.endswith((".csv", ".txt"))
 
 
 class DncOperator(DialerOperator):
@@ -99,7 +74,7 @@ class DncOperator(DialerOperator):
 
     def _valid_numbers(self, origin: str, numbers: Any, invalid: list[dict[str, Any]]) -> Iterator[str]:
         seen: set[str] = set()
-        for line, raw in iter_numbers(numbers):
+        for line, raw in iter_phone_numbers(numbers):
             try:
                 number = normalise_phone(raw, "number", self.phone_options)
             except ContactError as exc:

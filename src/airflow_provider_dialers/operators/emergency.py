@@ -26,11 +26,6 @@ from airflow_provider_dialers.hooks.base import (
 from airflow_provider_dialers.operators.base import DialerOperator
 
 #: How ``list_campaigns`` statuses spell the capability's two states (compared case-insensitively):
-#: running is "Running" (ECM, MaxContact) or "Active" (Sinch); paused is "Paused" or "Passive".
-#: Emulation pauses the campaigns with a running word. A campaign list where no status is either
-#: word reports no campaign states at all (a type, say), so the emulation refuses to guess.
-RUNNING_STATUS_WORDS = frozenset({"running", "active"})
-PAUSED_STATUS_WORDS = frozenset({"paused", "passive"})
 VARIABLE_PREFIX = "dialer_emergency_stop__"
 _TRUE_WORDS, _FALSE_WORDS = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
 
@@ -114,7 +109,7 @@ class GlobalEmergencyOperator(DialerOperator):
         self._require_campaign_states(campaigns)
         store = EmergencyStopStore(self.dialer_conn_id)
         if enabled:
-            running = [c["id"] for c in campaigns if _status_word(c) in RUNNING_STATUS_WORDS]
+            running = [c["id"] for c in campaigns if c["running"]]
             return _result("emulated", True, self._pause(running, store), [])
         return _result("emulated", False, [], self._resume_recorded(store))
 
@@ -122,15 +117,12 @@ class GlobalEmergencyOperator(DialerOperator):
         # Checked before anything changes: without a way to pause, or to see which campaigns run,
         # nothing would be paused and the stop would look successful while campaigns kept dialling.
         cannot_pause = _inherits_default(self.hook, "set_campaign_status")
-        states_unknown = bool(campaigns) and not any(
-            _status_word(c) in RUNNING_STATUS_WORDS | PAUSED_STATUS_WORDS for c in campaigns
-        )
+        states_unknown = any(c["running"] is None for c in campaigns)
         if cannot_pause or states_unknown:
             raise DialerNotSupportedError(
                 "cannot stop campaigns in an emergency: it has no global emergency endpoint and no "
                 "way to pause campaigns to emulate one"
-                + (f" (its campaign list reports no running or paused states: {campaigns[0]['status']!r})"
-                   if states_unknown else ""),
+                + (" (its API cannot tell which campaigns are running)" if states_unknown else ""),
                 vendor=self.hook.vendor_name,
             )
 
@@ -184,10 +176,6 @@ class GlobalEmergencyOperator(DialerOperator):
 def _inherits_default(hook: DialerCapabilities, capability: str) -> bool:
     """Whether the hook keeps the interface's "not supported" default for ``capability``."""
     return getattr(type(hook), capability) is getattr(DialerCapabilities, capability)
-
-
-def _status_word(campaign: CampaignSummary) -> str:
-    return str(campaign["status"]).strip().lower()
 
 
 def _as_bool(value: bool | str) -> bool:

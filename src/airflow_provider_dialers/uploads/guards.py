@@ -19,6 +19,7 @@ import pendulum
 from airflow_provider_dialers.capabilities import DialerCapabilities
 from airflow_provider_dialers.contacts import Contact, ContactError, PhoneOptions, normalise_phone
 from airflow_provider_dialers.hooks.base import DialerNotSupportedError, DialerValidationError
+from airflow_provider_dialers.uploads.sources import iter_phone_numbers
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +151,7 @@ def load_dnc_list(
 
 
 def _numbers_of(dnc_source: Any) -> Iterable[str]:
-    # The DNC operator's reader: a list, ';'-separated text, or a file with one number per line.
-    from airflow_provider_dialers.operators.dnc import iter_numbers
-
-    return (number for _, number in iter_numbers(dnc_source))
+    return (number for _, number in iter_phone_numbers(dnc_source))
 
 
 def _normalised(raw_numbers: Iterable[Any], options: PhoneOptions) -> Iterable[str]:

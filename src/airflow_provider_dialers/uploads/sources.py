@@ -155,6 +155,29 @@ def _is_object_storage_path(value: Any) -> bool:
     return any(cls.__name__ == "ObjectStoragePath" for cls in type(value).__mro__)
 
 
+def iter_phone_numbers(source: Any) -> Iterator[tuple[int, str]]:
+    """``(line number, raw text)`` of each number in a list, a ``;``/newline-separated string, or a
+    file (path, URL or ObjectStoragePath) with one number per line: the first CSV column, a first
+    line without digits being a header. Used for DNC lists."""
+    if isinstance(source, (list, tuple)):
+        yield from ((i, str(item)) for i, item in enumerate(source, start=1))
+        return
+    if isinstance(source, str) and not _names_a_file(source):
+        lines = source.replace(";", "\n").splitlines()
+        yield from ((i, item) for i, item in enumerate(lines, start=1) if item.strip())
+        return
+    with as_path(source).open("rb") as handle:
+        for number, raw_line in enumerate(handle, start=1):
+            first_cell = raw_line.decode("utf-8-sig", errors="replace").strip().split(",", 1)[0].strip().strip('"')
+            if not first_cell or (number == 1 and not any(ch.isdigit() for ch in first_cell)):
+                continue
+            yield number, first_cell
+
+
+def _names_a_file(text: str) -> bool:
+    return "/" in text or "://" in text or text.endswith((".csv", ".txt"))
+
+
 def detect_format(path: Any, declared: SourceFormat | None) -> SourceFormat:
     """``declared`` if given, else from the file name: ``.jsonl``/``.ndjson`` are JSON Lines, the rest CSV."""
     if declared is not None:

@@ -1,0 +1,119 @@
+"""One upload, three dialers: the same file and the same operator arguments, switched only by the
+connection id, land the same valid contacts with the same accounting; a crashed try then a retry
+leaves every contact exactly once (over real HTTP against the sandbox)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_dialers import hooks
+from airflow_provider_dialers.hooks import dialer_hook_class
+from airflow_provider_dialers.hooks.base import DialerTransientError, RetryPolicy
+from airflow_provider_dialers.operators import UploadContactsOperator
+from tests.test_uploads_fakes import DictStateStore
+
+MIXED = Path(__file__).parent / "data" / "contacts_mixed.csv"
+VALID_PHONES = {"5551230001", "5551230002", "5551230003", "5551230013"}
+SINCH_CAMPAIGN = "62718C7889CC44F7B944C1A6F6BE9B7F"
+# (connection, vendor key, campaign) — nothing else differs between the three runs.
+DIALERS = [
+    ("expertflow_ecm_default", "expertflow", "1"),
+    ("sinch_obi_default", "sinch", SINCH_CAMPAIGN),
+    ("ameyo_default", "ameyo", "1"),
+]
+SAME_ARGUMENTS: dict[str, Any] = {
+    "lead_id": 1,  # Ameyo's lead; the others ignore it
+    "attribute_map": {"name": "businessParam1", "plan": "businessParam2"},  # ECM's businessParams
+    "max_rejected_ratio": 1.0,
+}
+FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(hooks, "get_dialer_hook", functools.partial(hooks.get_dialer_hook, retry_policy=FAST))
+
+
+def first_phones(sandbox, vendor: str, campaign_id: str) -> list[str]:
+    """The first phone of every contact the sandbox holds for the campaign (one entry per contact)."""
+    state = sandbox.client.state(vendor)
+    if vendor == "expertflow":
+        return [c["phone1"] for c in state["callbacks"] if str(c["campaignId"]) == campaign_id]
+    if vendor == "sinch":
+        return [c["numbers"].split(";")[0] for c in state["campaigns"][campaign_id]["customers"]]
+    return [c["customerData"]["phone1"] for c in state["customers"] if str(c["campaignId"]) == campaign_id]
+
+
+@pytest.mark.parametrize(("conn_id", "vendor", "campaign_id"), DIALERS)
+def test_the_same_upload_lands_the_same_contacts_with_the_same_accounting(
+    sandbox, tmp_path, conn_id, vendor, campaign_id
+):
+    source = tmp_path / "contacts.csv"
+    source.write_bytes(MIXED.read_bytes())
+    before = first_phones(sandbox, vendor, campaign_id)
+    result = UploadContactsOperator(
+        task_id="upload", dialer_conn_id=conn_id, campaign_id=campaign_id, source=str(source), **SAME_ARGUMENTS
+    ).execute({})
+    counts = {k: result[k] for k in ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")}
+    assert counts == {"total": 13, "accepted": 4, "rejected": 8, "duplicates": 1, "skipped_dnc": 0,
+                      "skipped_window": 0}
+    added = first_phones(sandbox, vendor, campaign_id)[len(before):]
+    assert sorted(added) == sorted(VALID_PHONES)
+    rejects = Path(result["rejects_path"]).read_text()
+    for row, field in [(4, "phone"), (5, "phones"), (6, "timezone"), (7, "dial_at"), (8, "dial_at"),
+                       (10, "phone"), (11, "attributes.name"), (12, "phone")]:
+        assert f"\n{row},{field}" in rejects.replace("\r\n", "\n"), (row, field, rejects)
+
+
+def _crash_after_the_dialer_processed(monkeypatch, hook_cls: type, crash_on_call: int) -> list[int]:
+    """Make the hook's upload_contacts raise right after the dialer processed batch ``crash_on_call``:
+    the worst moment for a crash (the contacts are in the dialer, the task never learns it)."""
+    calls: list[int] = []
+    original = hook_cls.upload_contacts
+
+    def upload_then_crash(self, campaign_id, rows, *, options):
+        outcomes = original(self, campaign_id, rows, options=options)
+        calls.append(len(rows))
+        if len(calls) == crash_on_call:
+            raise DialerTransientError("simulated crash after the batch was processed", vendor=self.vendor_name,
+                                       may_have_been_processed=True)
+        return outcomes
+
+    monkeypatch.setattr(hook_cls, "upload_contacts", upload_then_crash)
+    return calls
+
+
+@pytest.mark.parametrize(("conn_id", "vendor", "campaign_id"), DIALERS)
+def test_a_crashed_upload_retried_leaves_each_contact_exactly_once(
+    sandbox, tmp_path, monkeypatch, conn_id, vendor, campaign_id
+):
+    source = tmp_path / "contacts.csv"
+    phones = [f"55590{n:05d}" for n in range(60)]
+    source.write_text("external_id,phone,timezone\n" + "".join(
+        f"ext-{n},{phone},Europe/London\n" for n, phone in enumerate(phones)))
+    before = first_phones(sandbox, vendor, campaign_id)
+    hook_cls = dialer_hook_class({"expertflow": "expertflow_ecm", "sinch": "sinch_obi", "ameyo": "ameyo"}[vendor])
+    calls = _crash_after_the_dialer_processed(monkeypatch, hook_cls, crash_on_call=3)
+    store = DictStateStore()
+
+    def upload() -> dict[str, Any]:
+        return UploadContactsOperator(
+            task_id="upload", dialer_conn_id=conn_id, campaign_id=campaign_id, source=str(source),
+            batch_size=10, max_concurrency=1, **SAME_ARGUMENTS,
+        ).execute({"task_state_store": store})
+
+    with pytest.raises(DialerTransientError, match="simulated crash"):
+        upload()
+    first_try_rows = sum(calls)
+    assert first_try_rows == 30
+    result = upload()  # the retry: same task instance, same state store
+
+    added = first_phones(sandbox, vendor, campaign_id)[len(before):]
+    assert sorted(added) == sorted(phones)  # every contact exactly once: none lost, none twice
+    assert (result["total"], result["accepted"], result["duplicates"], result["rejected"]) == (60, 60, 0, 0)
+    retry_rows = sum(calls) - first_try_rows
+    assert retry_rows == 40  # resumed at the crashed batch (rows 21-30), not at row 1
