@@ -60,3 +60,26 @@ def test_connections_check_dag_lists_every_vendors_campaigns(sandbox, airflow_en
     assert len(summary) > 8
     logins = sandbox.client.stats()["logins"]
     assert set(logins) >= {"expertflow", "maxcontact", "ameyo"}  # Sinch uses Basic auth: no login call
+
+
+@pytest.mark.parametrize(("conn_id", "vendor", "campaign_id"), [
+    ("expertflow_ecm_default", "expertflow", "1"),
+    ("sinch_obi_default", "sinch", "62718C7889CC44F7B944C1A6F6BE9B7F"),
+    ("ameyo_default", "ameyo", "1"),
+])
+def test_the_upload_dag_gives_the_same_accounting_on_every_dialer(sandbox, airflow_env, tmp_path, conn_id, vendor,
+                                                                   campaign_id):
+    import json
+
+    conf = {"conn_id": conn_id, "campaign_id": campaign_id, "rejects_path": str(tmp_path / "rejects.csv")}
+    result = subprocess.run(
+        [_airflow(), "dags", "test", "dialer_upload_contacts", "--conf", json.dumps(conf)],
+        env={**airflow_env, **sandbox.connection_env()}, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    (summary,) = [line for line in result.stdout.splitlines() if line.startswith("DEMO-SUMMARY upload:")]
+    assert summary.endswith(
+        "{'total': 13, 'accepted': 4, 'rejected': 8, 'duplicates': 1, 'skipped_dnc': 0, 'skipped_window': 0}")
+    rejects = (tmp_path / "rejects.csv").read_text()
+    assert rejects.count("\n") == 9  # a header and the 8 rejected rows
+    assert sandbox.client.stats()["requests"].get(vendor)
