@@ -117,3 +117,42 @@ def test_a_crashed_upload_retried_leaves_each_contact_exactly_once(
     assert (result["total"], result["accepted"], result["duplicates"], result["rejected"]) == (60, 60, 0, 0)
     retry_rows = sum(calls) - first_try_rows
     assert retry_rows == 40  # resumed at the crashed batch (rows 21-30), not at row 1
+
+
+CALLBACKS = [
+    {"external_id": "cb-1", "phone": "5551239001", "timezone": "America/Chicago",
+     "callback_at": "2030-05-04T15:30:00-05:00"},
+    {"external_id": "cb-2", "phone": "5551239002", "callback_at": "2030-05-04T09:00:00+02:00"},
+    {"external_id": "cb-3", "phone": "55512-HELLO", "callback_at": "2030-05-04T09:00:00+02:00"},  # bad phone
+    {"external_id": "cb-4", "phone": "5551239004", "callback_at": "2030-05-04 09:00"},  # no offset, no zone
+]
+
+
+@pytest.mark.parametrize(("conn_id", "vendor", "campaign_id"), DIALERS)
+def test_add_callbacks_operator_schedules_the_valid_callbacks(sandbox, conn_id, vendor, campaign_id):
+    from airflow_provider_dialers.operators import AddCallbacksOperator
+
+    result = AddCallbacksOperator(task_id="callbacks", dialer_conn_id=conn_id, campaign_id=campaign_id,
+                                  callbacks=CALLBACKS, max_rejected_ratio=1.0, **{"lead_id": 1}).execute({})
+    assert (result["total"], result["accepted"], result["rejected"]) == (4, 2, 2)
+    state = sandbox.client.state(vendor)
+    if vendor == "expertflow":  # ECM server zone is UTC (the connection's default): dialTime in UTC
+        times = {c["phone1"]: c["dialTime"] for c in state["callbacks"] if c["phone1"] in {"5551239001", "5551239002"}}
+        assert times == {"5551239001": "2030-05-04 20:30:00", "5551239002": "2030-05-04 07:00:00"}
+    elif vendor == "sinch":
+        customers = {c["externalId"]: c for c in state["campaigns"][campaign_id]["customers"]}
+        assert customers["cb-1"]["date"].startswith("2030-05-04T20:30:00")
+        assert customers["cb-2"]["date"].startswith("2030-05-04T07:00:00")
+    else:
+        phones = {str(cb.get("phone") or cb.get("callBackPhone")) for cb in state["callbacks"]}
+        assert {"5551239001", "5551239002"} <= phones
+
+
+def test_upload_scrubs_numbers_on_the_dialers_dnc_list(sandbox):
+    contacts = [{"external_id": "dnc-1", "phone": "03001234567"},  # on the ECM sandbox's seeded DNC list
+                {"external_id": "ok-1", "phone": "03007654321"}]
+    before = first_phones(sandbox, "expertflow", "1")
+    result = UploadContactsOperator(task_id="upload", dialer_conn_id="expertflow_ecm_default", campaign_id="1",
+                                    contacts=contacts, scrub_dnc=True).execute({})
+    assert (result["accepted"], result["skipped_dnc"]) == (1, 1)
+    assert first_phones(sandbox, "expertflow", "1")[len(before):] == ["03007654321"]
