@@ -144,3 +144,12 @@ def test_dnc_is_not_supported_elsewhere(sandbox, conn_id):
 def test_dnc_needs_something_to_do(sandbox):
     with pytest.raises(ValueError, match="needs numbers"):
         run(DncOperator(task_id="d", dialer_conn_id="expertflow_ecm_default"))
+
+
+def test_unsupported_can_be_skipped_instead_of_failed(sandbox):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    with pytest.raises(AirflowSkipException, match="skipped: MaxContact: cannot manage a DNC list"):
+        run(DncOperator(task_id="d", dialer_conn_id="maxcontact_default", add=["5551234"], on_unsupported="skip"))
+    with pytest.raises(ValueError, match="on_unsupported"):
+        DncOperator(task_id="d", dialer_conn_id="maxcontact_default", add=["5551234"], on_unsupported="ignore")
