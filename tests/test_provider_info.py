@@ -108,3 +108,15 @@ def test_operator_modules_are_registered_and_exported():
     for name in operators.__all__:
         cls = getattr(operators, name)
         assert cls.__module__ in modules and "dialer_conn_id" in cls.template_fields
+
+
+def test_sensor_and_trigger_modules_are_registered():
+    import airflow_provider_dialers.sensors as sensors
+
+    info = get_provider_info()
+    for section in ("sensors", "triggers"):
+        for module in info[section][0]["python-modules"]:
+            importlib.import_module(module)
+    registered = info["sensors"][0]["python-modules"]
+    for name in sensors.__all__:
+        assert getattr(sensors, name).__module__ in registered

@@ -188,3 +188,12 @@ def test_maxcontact_cannot_take_uploads_and_says_so(
     with pytest.raises(DialerNotSupportedError, match=f"MaxContact.*cannot {capability}"):
         operator.execute({"task_state_store": DictStateStore()})
     assert sandbox_client.requests(vendor="maxcontact") == []  # nothing was sent
+
+
+def test_rejects_file_goes_into_a_new_folder(sandbox, tmp_path):
+    rejects = tmp_path / "new" / "folder" / "rejects.csv"
+    result = UploadContactsOperator(
+        task_id="upload", dialer_conn_id="sinch_obi_default", campaign_id=SINCH_CAMPAIGN,
+        contacts=[{"phone": "12"}], rejects_path=str(rejects), max_rejected_ratio=1.0,
+    ).execute({})
+    assert result["rejected"] == 1 and rejects.exists()

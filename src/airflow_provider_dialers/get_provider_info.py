@@ -90,6 +90,24 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Outbound Dialers",
+                "python-modules": [
+                    "airflow_provider_dialers.sensors.campaign",
+                    "airflow_provider_dialers.sensors.contact",
+                ],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Outbound Dialers",
+                "python-modules": [
+                    "airflow_provider_dialers.triggers.campaign",
+                    "airflow_provider_dialers.triggers.contact",
+                ],
+            }
+        ],
         "connection-types": [
             _connection_type(
                 "expertflow_ecm",

@@ -6,8 +6,9 @@ loaded on first use, so a DAG file importing one operator does not load the othe
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_dialers._lazy import lazy_exports
 
 _OPERATORS = {
     "CreateCampaignOperator": "campaign",
@@ -18,7 +19,14 @@ _OPERATORS = {
     "GlobalEmergencyOperator": "emergency",
 }
 
-__all__ = sorted(_OPERATORS)
+__all__ = [
+    "AddCallbacksOperator",
+    "CreateCampaignOperator",
+    "DncOperator",
+    "GlobalEmergencyOperator",
+    "SetCampaignStatusOperator",
+    "UploadContactsOperator",
+]
 
 if TYPE_CHECKING:
     from airflow_provider_dialers.operators.campaign import CreateCampaignOperator, SetCampaignStatusOperator
@@ -27,8 +35,4 @@ if TYPE_CHECKING:
     from airflow_provider_dialers.operators.upload import AddCallbacksOperator, UploadContactsOperator
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _OPERATORS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{_OPERATORS[name]}")
-    return getattr(module, name)
+__getattr__ = lazy_exports(__name__, _OPERATORS)

@@ -569,7 +569,9 @@ class ExpertflowSandbox(VendorSandbox):
             return False
         dial_time = callback["dialTime"]
         return callback["requestState"] != PENDING or not dial_time or (
-            datetime.strptime(dial_time, DIAL_TIME_FORMAT) <= datetime.now()
+            # The simulated server runs on UTC (the connections' default `timezone` extra), not on
+            # the host's local clock.
+            datetime.strptime(dial_time, DIAL_TIME_FORMAT) <= datetime.now(timezone.utc).replace(tzinfo=None)
         )
 
     def _move(self, callback: dict[str, Any]) -> None:

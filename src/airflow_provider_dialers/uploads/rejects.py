@@ -61,6 +61,8 @@ class LineFileWriter:
             self._handle = self._open()
 
     def _open(self) -> IO[bytes]:
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # a rejects_path in a new folder
         if self._resume_at and self._continue_earlier_file(self._resume_at):
             return self.path.open("ab")
         if self._resume_at:

@@ -1,0 +1,118 @@
+"""One contact file to every configured dialer, one mapped task per connection; what a dialer
+cannot do is skipped cleanly, not failed."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Param, TriggerRule, dag, task
+
+from airflow_provider_dialers.operators import UploadContactsOperator
+
+SAMPLE = str(Path(__file__).parent / "data" / "contacts_sample.csv")
+REJECTS_DIR = str(Path(tempfile.gettempdir()) / "dialer_multi_vendor_fanout")
+DEFAULT_CONN_IDS = ["expertflow_ecm_default", "maxcontact_default", "sinch_obi_default", "ameyo_default"]
+#: The campaign each sandbox connection fills (ECM Sales Agent, MaxContact Spring Renewals, Sinch
+#: Test Campaign, Ameyo campaign 1).
+DEFAULT_CAMPAIGNS = {
+    "expertflow_ecm_default": "2",
+    "maxcontact_default": "1",
+    "sinch_obi_default": "8A7C98EAF1164F2FAA93B98EECB95D76",
+    "ameyo_default": "1",
+}
+DEFAULT_LEAD_IDS = {"ameyo_default": 1}
+UPLOAD_TASK_ID = "upload_contacts"
+COUNTS = ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")
+
+
+@dag(
+    dag_id="dialer_multi_vendor_fanout",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["dialers", "example"],
+    params={
+        "source": Param(SAMPLE, type="string", description="CSV or JSON Lines file of contacts"),
+        "conn_ids": Param(DEFAULT_CONN_IDS, type="array", items={"type": "string"}, minItems=1,
+                          description="Dialer connections to send the file to"),
+        "campaigns": Param(DEFAULT_CAMPAIGNS, type="object",
+                           description="Connection id -> the campaign to fill on that dialer"),
+        "lead_ids": Param(DEFAULT_LEAD_IDS, type="object",
+                          description="Connection id -> lead to upload into (Ameyo needs one)"),
+        "rejects_dir": Param(REJECTS_DIR, type="string",
+                             description="Folder for the rejects files, one per connection"),
+    },
+    doc_md="""
+### One contact file, every dialer
+Sends the same contact file to every connection in `conn_ids` with the vendor-neutral
+`UploadContactsOperator`, one mapped task instance per connection (labelled with its connection
+id). Each dialer gets its own rejects file (`<rejects_dir>/<conn_id>.rejects.csv`).
+
+A dialer whose API cannot take contacts (MaxContact's Management API has no lead endpoint) is
+**skipped**, not failed (`on_unsupported="skip"`), so one run serves a mixed estate. `report`
+then prints, per dialer, what was accepted, rejected, or skipped.
+
+Params: `campaigns` maps each connection id to its campaign, `lead_ids` gives Ameyo its lead.
+The defaults point at the sandbox's seeded campaigns.
+""",
+)
+def dialer_multi_vendor_fanout():
+    @task
+    def targets(params: dict | None = None) -> list[dict]:
+        """One upload per connection: its campaign (required), lead and rejects file."""
+        campaigns, lead_ids = params["campaigns"], params["lead_ids"]
+        missing = [conn_id for conn_id in params["conn_ids"] if not campaigns.get(conn_id)]
+        if missing:
+            raise ValueError(f"no campaign given for {missing}: add them to the 'campaigns' Param")
+        rejects_dir = Path(params["rejects_dir"])
+        rejects_dir.mkdir(parents=True, exist_ok=True)  # the rejects writer expects the folder
+        return [
+            {
+                "dialer_conn_id": conn_id,
+                "campaign_id": str(campaigns[conn_id]),
+                "lead_id": lead_ids.get(conn_id),
+                "rejects_path": str(rejects_dir / f"{conn_id}.rejects.csv"),
+            }
+            for conn_id in params["conn_ids"]
+        ]
+
+    plan = targets()
+    upload = UploadContactsOperator.partial(
+        task_id=UPLOAD_TASK_ID,
+        source="{{ params.source }}",
+        on_unsupported="skip",
+        max_rejected_ratio=0.7,  # the sample has bad rows on purpose; a real feed would use ~0.02
+        attribute_map={"name": "businessParam1", "plan": "businessParam2"},  # ECM's businessParams
+        map_index_template="{{ task.dialer_conn_id }}",
+    ).expand_kwargs(plan)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def report(plan: list[dict], dag_run=None, ti=None) -> dict[str, dict]:
+        """Per dialer: its counts, or skipped (the dialer cannot upload) or failed, with the reason
+        in that mapped task's log. Runs whatever the uploads' outcome, then fails the run if an
+        upload failed (this task is the DAG's only leaf: its state is the run's)."""
+        states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[UPLOAD_TASK_ID], run_ids=[dag_run.run_id])
+        states = states.get(dag_run.run_id, {})
+        summary: dict[str, dict] = {}
+        for index, target in enumerate(plan):
+            conn_id = target["dialer_conn_id"]
+            result = ti.xcom_pull(task_ids=UPLOAD_TASK_ID, map_indexes=index)
+            state = states.get(f"{UPLOAD_TASK_ID}_{index}")
+            if result is not None:
+                summary[conn_id] = {key: result[key] for key in COUNTS}
+                print(f"DEMO-SUMMARY {conn_id} (campaign {target['campaign_id']}): {summary[conn_id]}")
+            else:
+                summary[conn_id] = {"state": state}
+                why = "its API cannot take contacts" if state == "skipped" else "see its task log"
+                print(f"DEMO-SUMMARY {conn_id} (campaign {target['campaign_id']}): {state} ({why})")
+        failed = [conn_id for conn_id, counts in summary.items() if counts.get("state", "skipped") != "skipped"]
+        if failed:
+            raise RuntimeError(f"the upload failed on {failed}; see their upload_contacts task logs")
+        return summary
+
+    report(plan) << upload
+
+
+dialer_multi_vendor_fanout()
