@@ -55,3 +55,27 @@ def make_connection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch):
         return conn_id
 
     return factory
+
+
+# -- reliability figures ---------------------------------------------------------------------------
+# Suites record what they measured (contacts sent, duplicates, missing, logins, retries...); pytest
+# prints every record in its closing summary, so CI output carries the figures.
+_RELIABILITY_FIGURES: list[tuple[str, dict]] = []
+
+
+@pytest.fixture
+def reliability_report():
+    """``reliability_report("R1 sinch faults", sent=20000, duplicates=0, ...)`` records figures."""
+
+    def record(title: str, **figures) -> None:
+        _RELIABILITY_FIGURES.append((title, figures))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _RELIABILITY_FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for title, figures in _RELIABILITY_FIGURES:
+        terminalreporter.write_line(f"{title}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
