@@ -178,6 +178,9 @@ def parse_external_id(value: Any) -> str | None:
         raise ContactError("external_id", f"is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
     if any(ord(ch) < 32 for ch in text):
         raise ContactError("external_id", "contains control characters")
+    if _looks_like_formula(text):
+        # The id travels to the dialer and back into its exports and reports, as attributes do.
+        raise ContactError("external_id", f"looks like a spreadsheet formula (CSV injection): {text[:30]!r}")
     return text
 
 
@@ -255,10 +258,15 @@ def parse_attributes(value: Any) -> dict[str, str]:
         if isinstance(item, (dict, list, tuple, set)):
             raise ContactError(f"attributes.{key}", f"must be a single value, got {type(item).__name__}")
         text = str(item).lower() if isinstance(item, bool) else str(item)
-        if text.startswith(_FORMULA_PREFIXES) or _SIGNED_FORMULA.match(text):
+        if _looks_like_formula(text):
             raise ContactError(f"attributes.{key}", f"looks like a spreadsheet formula (CSV injection): {text[:30]!r}")
         attributes[key] = text
     return attributes
+
+
+def _looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would run ``text`` as a formula (``=...``, ``@...``, ``+cmd|...``)."""
+    return text.startswith(_FORMULA_PREFIXES) or bool(_SIGNED_FORMULA.match(text))
 
 
 def dedupe_key(contact: Contact) -> str:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
+import os
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -132,6 +135,18 @@ class DialerResponseError(DialerError):
 
 class DialerNotSupportedError(DialerError):
     """The vendor's API has no way to do what was asked."""
+
+
+class DialerTLSError(DialerError):
+    """The dialer's TLS certificate could not be verified (unknown or self-signed CA, expired
+    certificate, a host name the certificate does not cover), or the connection's ``verify`` extra
+    names a CA bundle that does not exist.
+
+    Never retried: the certificate will not change between attempts, and sending credentials to a
+    server that cannot prove who it is would be the leak TLS exists to prevent. The message says
+    how to fix it: point the connection extra ``verify`` at the CA bundle (PEM) that signed the
+    server's certificate.
+    """
 
 
 class DialerValidationError(DialerError):
@@ -320,6 +335,39 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
+def _certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind a ``requests`` error, if that is its cause.
+
+    ``requests`` wraps it as ``SSLError(MaxRetryError(reason=SSLError(SSLCertVerificationError)))``;
+    other TLS failures (a handshake cut short by a reset or an EOF) are connection errors, retried
+    like any other.
+    """
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo and len(seen) < 32:  # bounded walk over args / reason / cause / context
+        current = todo.pop()
+        if id(current) in seen or not isinstance(current, BaseException):
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        todo.extend([getattr(current, "reason", None), current.__cause__, current.__context__, *current.args])
+    return None
+
+
+def _tls_error(cert_error: ssl.SSLCertVerificationError, url: str, vendor: str) -> DialerTLSError:
+    reason = getattr(cert_error, "verify_message", None) or str(cert_error)
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    return DialerTLSError(
+        f"TLS certificate verification failed for {host}: {reason}. The server's certificate is not "
+        "signed by a CA this worker trusts (or does not cover this host name). If the dialer uses a "
+        "private or self-signed CA, set the connection extra 'verify' to the path of that CA bundle "
+        "(PEM file); turning verification off ('verify': false) is for throw-away test servers only. "
+        "Not retried: the certificate will not change between attempts.",
+        vendor=vendor,
+    )
+
+
 def _to_bool(value: Any, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -405,10 +453,19 @@ class DialerHook(HttpHook, DialerCapabilities):
 
     @property
     def timeout(self) -> float:
+        """Per-request timeout in seconds (extra ``timeout``, default 30): always finite and positive,
+        so no request can hang forever."""
         try:
-            return float(self.extra("timeout", self.default_timeout))
+            value = float(self.extra("timeout", self.default_timeout))
         except (TypeError, ValueError):
-            raise DialerError("connection extra 'timeout' must be a number of seconds", vendor=self.vendor_name)
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise DialerError(
+                "connection extra 'timeout' must be a positive, finite number of seconds "
+                f"(default {self.default_timeout:g})",
+                vendor=self.vendor_name,
+            )
+        return value
 
     @property
     def verify(self) -> bool | str:
@@ -417,7 +474,13 @@ class DialerHook(HttpHook, DialerCapabilities):
         if isinstance(value, str) and value.strip().lower() not in {
             "1", "0", "true", "false", "yes", "no", "on", "off", "y", "n", "t", "f",
         }:
-            return value  # a CA bundle path
+            path = os.path.expanduser(value.strip())
+            if not os.path.exists(path):
+                raise DialerTLSError(
+                    f"connection extra 'verify' names a CA bundle that does not exist on this worker: {path}",
+                    vendor=self.vendor_name,
+                )
+            return path  # a CA bundle file (or a directory of hashed CA certificates)
         return _to_bool(value, True)
 
     @property
@@ -538,8 +601,18 @@ class DialerHook(HttpHook, DialerCapabilities):
                     headers=headers,
                     auth=auth,
                     timeout=self.timeout,
+                    # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE /
+                    # CURL_CA_BUNDLE override a session's verify, which would silently ignore the
+                    # connection's CA bundle (or its verify=false).
+                    verify=session.verify,
                 )
             except requests.RequestException as exc:
+                # requests' SSLError is a ConnectionError, but a certificate that cannot be verified
+                # is no transient failure: raise at once, naming the fix. Other TLS errors (a
+                # handshake or stream cut short) are connection errors like any other.
+                cert_error = _certificate_failure(exc) if isinstance(exc, requests.exceptions.SSLError) else None
+                if cert_error is not None:
+                    raise _tls_error(cert_error, url, self.vendor_name) from None
                 sent = not _never_sent(exc)
                 description = f"{type(exc).__name__} on {method} {path}"
                 if sent and not retry_safe:

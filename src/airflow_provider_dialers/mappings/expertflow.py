@@ -35,6 +35,7 @@ from airflow_provider_dialers.contacts import (
     format_server_time,
     normalise_phone,
 )
+from airflow_provider_dialers.hooks.base import DialerResponseError
 
 PHONE_FIELDS = tuple(f"phone{n}" for n in range(1, 6))
 BUSINESS_PARAM_FIELDS = tuple(f"businessParam{n}" for n in range(1, 13))
@@ -49,6 +50,9 @@ EXTERNAL_ID_KEY = "external_id"
 #: insertCallback's answer when ``duplicateCallbacks=discard`` found phone1 already Pending
 #: ("duplicate callback discarded"); "callback data saved" otherwise.
 DISCARDED_MARKER = "discarded"
+SAVED_MARKER = "saved"
+#: The hook's ``vendor_name`` (the hook module imports this one, so it is not imported from there).
+VENDOR_NAME = "ExpertFlow ECM"
 
 _BUSINESS_PARAM = re.compile(r"businessParam(1[0-2]|[1-9])")
 #: ECM's error texts name the refused field: "phone2 must have 4 to 15 characters (including +)".
@@ -198,11 +202,23 @@ def insert_outcome(row: int, answer: str, *, replayed: bool, payload: Mapping[st
     "duplicate callback discarded" means phone1 was already Pending in the campaign. When the
     request was re-sent after an attempt the server may have processed (``replayed``), that
     pending contact is the first attempt's own: the row counts as accepted, not duplicate.
+    "callback data saved" (the references' answer) is accepted. Any other answer raises
+    :class:`DialerResponseError`: counting an unknown sentence ("maintenance", an error text sent
+    with 200) as stored would be a silent success.
     """
-    if DISCARDED_MARKER in answer.lower() and not replayed:
+    lowered = answer.lower()
+    if DISCARDED_MARKER in lowered:
+        if replayed:
+            return RowOutcome(row, RowStatus.ACCEPTED, payload=payload)
         reason = f"ECM: {answer} (phone1 is already pending in the campaign)"
         return RowOutcome(row, RowStatus.DUPLICATE, reason=reason, payload=payload)
-    return RowOutcome(row, RowStatus.ACCEPTED, payload=payload)
+    if SAVED_MARKER in lowered:
+        return RowOutcome(row, RowStatus.ACCEPTED, payload=payload)
+    raise DialerResponseError(
+        f"insertCallback answered {answer[:120]!r}, neither 'callback data saved' nor a discarded "
+        "duplicate: cannot tell whether the contact was stored",
+        vendor=VENDOR_NAME,
+    )
 
 
 def _checked_phones(phones: tuple[str, ...]) -> tuple[str, ...]:

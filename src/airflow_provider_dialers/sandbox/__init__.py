@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from typing import Any
 
 import requests
@@ -41,8 +42,12 @@ SANDBOX_CONNECTIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def connection_env(base_url: str, *, timeout: float = 10.0) -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` variables (JSON form) pointing every default connection at a sandbox."""
+def connection_env(base_url: str, *, timeout: float = 10.0, verify: str | None = None) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` variables (JSON form) pointing every default connection at a sandbox.
+
+    ``verify``: a CA bundle path, set as every connection's ``verify`` extra (HTTPS sandboxes).
+    """
+    tls_extra = {"verify": verify} if verify else {}
     env = {}
     for conn_id, (conn_type, vendor, extra) in SANDBOX_CONNECTIONS.items():
         creds = DEFAULT_CREDENTIALS[vendor]
@@ -52,7 +57,7 @@ def connection_env(base_url: str, *, timeout: float = 10.0) -> dict[str, str]:
                 "host": base_url,
                 "login": creds["login"],
                 "password": creds["password"],
-                "extra": {**extra, "timeout": timeout},
+                "extra": {**extra, "timeout": timeout, **tls_extra},
             }
         )
     return env
@@ -61,9 +66,10 @@ def connection_env(base_url: str, *, timeout: float = 10.0) -> dict[str, str]:
 class SandboxClient:
     """The sandbox's admin API over HTTP: state, request log, faults, credential expiry, dialing."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, verify: bool | str = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = requests.Session()
+        self.http.verify = verify  # a CA bundle path for an HTTPS sandbox with a private CA
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, f"{self.base_url}/_sandbox{path}", timeout=30, **kwargs)
@@ -123,6 +129,9 @@ class Sandbox:
     :param port: 0 picks a free port.
     :param in_process: True serves from a thread of this process (tests can reach
         ``sandbox.core`` directly); False starts ``python -m airflow_provider_dialers.sandbox``.
+    :param tls: ``(certfile, keyfile)`` (PEM) to serve HTTPS instead of HTTP (in-process only).
+    :param tls_ca: the CA bundle that signed ``certfile``: the admin client and
+        :meth:`connection_env` use it to verify the server.
     """
 
     def __init__(
@@ -133,7 +142,13 @@ class Sandbox:
         *,
         in_process: bool = True,
         vendors: list[Any] | None = None,
+        tls: tuple[str, str] | None = None,
+        tls_ca: str | None = None,
     ) -> None:
+        if tls and not in_process:
+            raise ValueError("tls is only supported for an in-process sandbox")
+        self.tls = tls
+        self.tls_ca = tls_ca
         self.host = host
         self.port = port
         self.config = config or SandboxConfig()
@@ -146,11 +161,11 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def client(self) -> SandboxClient:
-        return SandboxClient(self.url)
+        return SandboxClient(self.url, verify=self.tls_ca or True)
 
     @property
     def core(self) -> Any:
@@ -159,7 +174,7 @@ class Sandbox:
         return self.app.core
 
     def connection_env(self, *, timeout: float = 10.0) -> dict[str, str]:
-        return connection_env(self.url, timeout=timeout)
+        return connection_env(self.url, timeout=timeout, verify=self.tls_ca if self.tls else None)
 
     def start(self, ready_timeout: float = 30.0) -> Sandbox:
         if self.in_process:
@@ -170,7 +185,8 @@ class Sandbox:
             sock = _free_socket(self.host, self.port)
             self.port = sock.getsockname()[1]
             self.app = create_app(self.config, self.vendors)
-            config = uvicorn.Config(self.app, log_level="warning", access_log=False, timeout_keep_alive=30)
+            tls = {"ssl_certfile": self.tls[0], "ssl_keyfile": self.tls[1]} if self.tls else {}
+            config = uvicorn.Config(self.app, log_level="warning", access_log=False, timeout_keep_alive=30, **tls)
             self._server = uvicorn.Server(config)
             self._thread = threading.Thread(
                 target=self._server.run, kwargs={"sockets": [sock]}, name="dialer-sandbox", daemon=True
@@ -195,7 +211,11 @@ class Sandbox:
                 err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
                 raise RuntimeError(f"sandbox exited during start-up: {err[-2000:]}")
             try:
-                requests.get(f"{self.url}/_sandbox/health", timeout=1).raise_for_status()
+                # An HTTPS sandbox without a named CA: the probe only checks that it answers.
+                verify = (self.tls_ca or False) if self.tls else True
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    requests.get(f"{self.url}/_sandbox/health", timeout=1, verify=verify).raise_for_status()
                 return
             except requests.RequestException:
                 time.sleep(0.05)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 
-from airflow_provider_dialers.sandbox.core import VendorSandbox
+from airflow_provider_dialers.sandbox.core import GrowingIndex, VendorSandbox
 
 TABLE_ALIAS = "__campaign_customer_table_alias__"
 #: getContacts "otherColumns" the reference documents (4.6.2).
@@ -186,6 +186,8 @@ class AmeyoSandbox(VendorSandbox):
                 "fetchOrderDetails": [{"ascending": False}],
             }
         self.customers: dict[int, dict[str, Any]] = {}
+        # Customers are never deleted, and phone1 (the dedupe key) never changes once stored.
+        self._by_campaign_phone = GrowingIndex(lambda c: (c["campaignId"], c["customerData"].get("phone1")))
         self.callbacks: dict[str, dict[str, Any]] = {}
         self._next_callback = 1
         self._session_seq = 0
@@ -360,7 +362,8 @@ class AmeyoSandbox(VendorSandbox):
         return str(value)
 
     def _find_by_phone(self, campaign_id: int, phone: str) -> dict[str, Any] | None:
-        return next((c for c in self.customers.values()
+        candidates = self._by_campaign_phone.lookup(self.customers, (campaign_id, phone))
+        return next((c for c in candidates
                      if c["campaignId"] == campaign_id and c["customerData"].get("phone1") == phone), None)
 
     # -- customers --------------------------------------------------------------------------------------

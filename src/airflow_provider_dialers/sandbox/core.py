@@ -56,10 +56,15 @@ class IssuedCredential:
 
 
 class CredentialStore:
-    """Tokens, cookies and session ids the sandbox hands out, with expiry and revocation."""
+    """Tokens, cookies and session ids the sandbox hands out, with expiry and revocation.
+
+    ``history`` keeps every credential ever issued, as ``(vendor, value)``, even after it expired
+    or was revoked: secret-hygiene tests search logs and metadata for each one.
+    """
 
     def __init__(self) -> None:
         self._issued: dict[str, IssuedCredential] = {}
+        self.history: list[tuple[str, str]] = []
         self.logins: Counter[str] = Counter()
         self.failed_logins: Counter[str] = Counter()
         self.expiries: Counter[str] = Counter()
@@ -78,8 +83,13 @@ class CredentialStore:
         self._issued[token] = IssuedCredential(
             vendor, subject, now, now + ttl if ttl else None, idle_timeout, now
         )
+        self.history.append((vendor, token))
         self.logins[vendor] += 1
         return token
+
+    def issued(self, vendor: str | None = None) -> list[str]:
+        """Every credential value issued so far (of one vendor), live or not, in issue order."""
+        return [value for name, value in self.history if vendor in (None, name)]
 
     def check(self, vendor: str, token: str | None) -> IssuedCredential | None:
         """The live credential for ``token`` (refreshing its idle timer), or None."""
@@ -211,6 +221,11 @@ class VendorSandbox:
         """The whole state, JSON-ready, for ``GET /_sandbox/state/<vendor>``."""
         raise NotImplementedError
 
+    def issued_secrets(self) -> list[str]:
+        """Every secret this vendor handed out: its credentials (tokens, cookies, session ids) and
+        derived secrets kept in a ``refresh_tokens`` list (ECM's login answers carry one)."""
+        return [*self.credentials.issued(self.name), *getattr(self, "refresh_tokens", ())]
+
 
 class SandboxCore:
     """Everything the four vendor simulations share."""
@@ -309,6 +324,10 @@ class SandboxCore:
         for vendor in self.vendors.values():
             vendor.reset()
 
+    def issued_secrets(self) -> dict[str, list[str]]:
+        """vendor -> every token, refresh token and session id it issued since the last reset."""
+        return {name: vendor.issued_secrets() for name, vendor in self.vendors.items()}
+
     def stats(self) -> dict[str, Any]:
         return {
             "logins": dict(self.credentials.logins),
@@ -334,6 +353,35 @@ async def read_json_object(request: Any, refuse: Callable[[str], Exception]) -> 
     return body
 
 
+class GrowingIndex:
+    """key -> records of a dict that grows at its end (new records are added, none reordered).
+
+    Each lookup first indexes the records added since the last one, so a dedupe check costs O(new)
+    instead of a scan of every stored record (a 20,000-contact upload would be quadratic).
+    Call :meth:`invalidate` after deleting records. Callers re-check the records they get back.
+    """
+
+    def __init__(self, key_of: Callable[[Any], Any]) -> None:
+        self._key_of = key_of
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self._index: dict[Any, list[Any]] = {}
+        self._seen = 0
+        self._source: dict | None = None
+
+    def lookup(self, records: dict, key: Any) -> list[Any]:
+        if self._source is not records or self._seen > len(records):
+            self.invalidate()
+            self._source = records
+        if len(records) > self._seen:
+            new = list(itertools.islice(reversed(records.values()), len(records) - self._seen))
+            for record in reversed(new):
+                self._index.setdefault(self._key_of(record), []).append(record)
+            self._seen = len(records)
+        return self._index.get(key, [])
+
+
 def new_rng(seed: int, vendor: str) -> random.Random:
     """A per-vendor RNG, stable for a seed (independent of PYTHONHASHSEED)."""
     return random.Random(f"{seed}:{vendor}")
@@ -351,6 +399,7 @@ __all__ = [
     "SandboxCore",
     "VendorSandbox",
     "config_dict",
+    "GrowingIndex",
     "new_rng",
     "read_json_object",
 ]

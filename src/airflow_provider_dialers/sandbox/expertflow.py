@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 
-from airflow_provider_dialers.sandbox.core import VendorSandbox, read_json_object
+from airflow_provider_dialers.sandbox.core import GrowingIndex, VendorSandbox, read_json_object
 
 # requestState values (0 "Pending" is not numbered by the reference; see the docs).
 PENDING, SENT_TO_DIALER, CONNECTED, NOT_CONNECTED, RETRIES_COMPLETED = 0, 1, 2, 3, 4
@@ -164,6 +164,7 @@ class ExpertflowSandbox(VendorSandbox):
         self.attempts: dict[int, dict[str, Any]] = {}
         self.campaigns: dict[int, dict[str, Any]] = {}
         self.callbacks: dict[int, dict[str, Any]] = {}
+        self._by_campaign_phone = GrowingIndex(lambda c: (c["campaignId"], c["phone1"]))
         self.dnc: dict[int, dict[str, Any]] = {}
         self.preferences: dict[int, dict[str, Any]] = {}
         self._ids = {kind: 0 for kind in ("strategy", "attempt", "campaign", "callback", "dnc", "preference")}
@@ -363,8 +364,9 @@ class ExpertflowSandbox(VendorSandbox):
         return callback
 
     def _is_pending_duplicate(self, campaign: dict[str, Any], phone1: str) -> bool:
-        return any(c["campaignId"] == int(campaign["id"]) and c["phone1"] == phone1
-                   and c["requestState"] == PENDING for c in self.callbacks.values())
+        campaign_id = int(campaign["id"])
+        return any(c["campaignId"] == campaign_id and c["phone1"] == phone1 and c["requestState"] == PENDING
+                   for c in self._by_campaign_phone.lookup(self.callbacks, (campaign_id, phone1)))
 
     def _bulk_rows(self, content: bytes) -> list[dict[str, Any]]:
         """Validated rows of an uploadBulkCaller file; one bad row refuses the whole file (silent)."""
@@ -707,6 +709,7 @@ class ExpertflowSandbox(VendorSandbox):
             # Silent: the campaign's contacts go with it (ECM's callbacks reference the campaign).
             for callback_id in [k for k, c in self.callbacks.items() if c["campaignId"] == campaign_id]:
                 del self.callbacks[callback_id]
+            self._by_campaign_phone.invalidate()
             return PlainTextResponse(f"Campaign with id {campaign_id} successfully deleted")
 
         @router.post("/campaign/pause")

@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
-from airflow_provider_dialers.sandbox.core import VendorSandbox
+from airflow_provider_dialers.sandbox.core import GrowingIndex, VendorSandbox
 
 JSON = "application/json"
 HTML = "text/html"
@@ -362,6 +362,9 @@ class Campaign:
     retry_count: int = 3
     script_name: str | None = None
     customers: dict[str, Customer] = field(default_factory=dict)
+    _by_external_id: GrowingIndex = field(
+        default_factory=lambda: GrowingIndex(lambda customer: customer.external_id), repr=False, compare=False
+    )
 
     def counters(self, now: datetime) -> dict[str, int]:
         customers = list(self.customers.values())
@@ -376,7 +379,8 @@ class Campaign:
         }
 
     def external_id_taken(self, external_id: str) -> bool:
-        return any(c.external_id == external_id for c in self.customers.values())
+        candidates = self._by_external_id.lookup(self.customers, external_id)
+        return any(c.external_id == external_id and self.customers.get(c.id) is c for c in candidates)
 
     def set_status(self, status: str) -> None:
         self.status, self.dialer_status = status, SETTABLE_STATUSES[status]
@@ -868,6 +872,7 @@ class SinchSandbox(VendorSandbox):
         async def delete_customer(campaign_id: str, customer_id: str) -> Response:
             campaign = self._campaign(campaign_id)
             del campaign.customers[self._customer(campaign, customer_id).id]
+            campaign._by_external_id.invalidate()
             return Response(status_code=204)
 
         @router.post("/campaigns/{campaign_id}/customers/list")

@@ -238,25 +238,55 @@ def printable(value: Any) -> Any:
 
 def _iter_csv_rows(handle: IO[bytes], mapper: ColumnMapper, delimiter: str) -> Iterator[SourceRow]:
     cells_by_row = csv.reader(_decoded_lines(handle), delimiter=delimiter)
-    header = next(cells_by_row, None)
+    header = _read_header(cells_by_row)
     if header is None:
         return
-    header = _checked_header(header)
+    header = _checked_header(header, delimiter)
     number = 0
-    for cells in cells_by_row:
+    while True:
+        try:
+            cells = next(cells_by_row)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # e.g. a cell over the csv module's field size limit (128 KiB): this record cannot be
+            # read, but the reader goes on at the next line, so the rest of the file still counts.
+            number += 1
+            yield SourceRow(number, {}, error=("row", f"row {number} cannot be read as CSV ({exc})"))
+            continue
         if not any(cell.strip() for cell in cells):
             continue  # a blank line (or a row of empty cells, as spreadsheets export) is not a row
         number += 1
         yield _csv_row(number, header, cells, mapper)
 
 
-def _checked_header(header: list[str]) -> list[str]:
+def _read_header(cells_by_row: Iterator[list[str]]) -> list[str] | None:
+    try:
+        return next(cells_by_row, None)
+    except csv.Error as exc:
+        raise ValueError(f"the CSV header cannot be read ({exc})") from None
+
+
+#: Delimiters a CSV file is commonly written with, to recognise a file read with the wrong one.
+_COMMON_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _checked_header(header: list[str], delimiter: str = ",") -> list[str]:
     if _has_bad_bytes(header):
         raise ValueError("the CSV header is not valid UTF-8: save the file as UTF-8")
     names = [name.strip() for name in header]
     repeated = sorted({name for name in names if names.count(name) > 1 and name})
     if repeated:
         raise ValueError(f"the CSV header repeats column(s) {repeated}: each column needs its own name")
+    if len(names) == 1:
+        # One column whose name holds another common delimiter: every row would be refused for a
+        # missing phone, which hides the real cause. Refuse the file before anything is sent.
+        found = next((d for d in _COMMON_DELIMITERS if d != delimiter and d in names[0]), None)
+        if found is not None:
+            raise ValueError(
+                f"the CSV header is one column {names[0][:80]!r} holding {found!r}: the file looks "
+                f"{found!r}-delimited, not {delimiter!r}-delimited; set delimiter={found!r}"
+            )
     return names
 
 
@@ -307,7 +337,7 @@ def csv_columns(
     if detect_format(path, source_format) != "csv":
         return None
     with path.open("rb") as handle:
-        header = next(csv.reader(_decoded_lines(handle), delimiter=delimiter), None)
+        header = _read_header(csv.reader(_decoded_lines(handle), delimiter=delimiter))
     return [printable(name.strip()) for name in header] if header else None
 
 
