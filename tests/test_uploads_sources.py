@@ -158,3 +158,20 @@ def test_fingerprint_changes_with_the_file_and_with_rows_in_memory(tmp_path):
     path.write_bytes(b"phone\n5551230002\n")
     assert fingerprint(path) != first
     assert fingerprint([{"phone": "1"}]) != fingerprint([{"phone": "2"}])
+
+
+def test_an_unclosed_quote_is_reported_with_the_lines_it_swallowed(tmp_path):
+    data = b'phone,name\n5551230001,Ann\n5551230002,"Bob\n5551230003,Cy\n5551230004,Dee\n'
+    rows = list(iter_rows(write(tmp_path, "in.csv", data), CONTACTS))
+    assert [row.row for row in rows] == [1, 2]
+    assert rows[0].error is None
+    field, reason = rows[1].error
+    assert field == "row"
+    assert "unclosed quote" in reason and "lines 3-5" in reason and "lines 4-5 were not uploaded" in reason
+
+
+def test_a_quote_inside_an_unquoted_cell_is_a_literal_character(tmp_path):
+    data = b'phone,name\n5551230001,Ann\n5551230002,Bo"b"x\n5551230003,Cy\n'
+    rows = list(iter_rows(write(tmp_path, "in.csv", data), CONTACTS))
+    assert [(row.row, row.error) for row in rows] == [(1, None), (2, None), (3, None)]
+    assert rows[1].record["attributes"]["name"] == 'Bo"b"x'

@@ -237,27 +237,39 @@ def printable(value: Any) -> Any:
 
 
 def _iter_csv_rows(handle: IO[bytes], mapper: ColumnMapper, delimiter: str) -> Iterator[SourceRow]:
-    cells_by_row = csv.reader(_decoded_lines(handle), delimiter=delimiter)
+    # strict: malformed quoting is an error, never silently merged. Without it, an unclosed quote
+    # makes the rest of the file one cell and every row after it disappears uncounted.
+    cells_by_row = csv.reader(_decoded_lines(handle), delimiter=delimiter, strict=True)
     header = _read_header(cells_by_row)
     if header is None:
         return
     header = _checked_header(header, delimiter)
     number = 0
     while True:
+        first_line = cells_by_row.line_num + 1
         try:
             cells = next(cells_by_row)
         except StopIteration:
             return
         except csv.Error as exc:
-            # e.g. a cell over the csv module's field size limit (128 KiB): this record cannot be
-            # read, but the reader goes on at the next line, so the rest of the file still counts.
+            # e.g. a cell over the csv module's field size limit (128 KiB) or a stray quote: this
+            # record cannot be read, but the reader goes on at the next line.
             number += 1
-            yield SourceRow(number, {}, error=("row", f"row {number} cannot be read as CSV ({exc})"))
+            yield SourceRow(number, {}, error=("row", _unreadable_row(number, first_line, cells_by_row.line_num, exc)))
             continue
         if not any(cell.strip() for cell in cells):
             continue  # a blank line (or a row of empty cells, as spreadsheets export) is not a row
         number += 1
         yield _csv_row(number, header, cells, mapper)
+
+
+def _unreadable_row(number: int, first_line: int, last_line: int, exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc) and last_line > first_line:
+        # An unclosed quote swallowed everything to the end of the file: say which lines were lost.
+        return (f"row {number} has an unclosed quote: lines {first_line}-{last_line} of the file were read "
+                f"as this one row, so the rows on lines {first_line + 1}-{last_line} were not uploaded; "
+                "close the quote and upload those lines again")
+    return f"row {number} cannot be read as CSV ({exc})"
 
 
 def _read_header(cells_by_row: Iterator[list[str]]) -> list[str] | None:
