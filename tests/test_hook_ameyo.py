@@ -590,3 +590,32 @@ def test_session_timed_out_by_server_inactivity_is_recovered(hook, sandbox_clien
     assert hook.login_count == 2
     # the call with the dead session, the re-login, the call again
     assert len(log_since(sandbox_client, seq)) == 3
+
+
+# -- the command form (encoded once; the session id added without re-encoding) ---------------------------
+
+
+@pytest.mark.parametrize("text", ['{"a":"b c","n":[1,2]}', "plain", "é ü/?&=+%", "~-_.!*'()", ""])
+def test_form_quote_encodes_as_quote_plus_does(text):
+    from urllib.parse import quote_plus
+
+    from airflow_provider_dialers.hooks.ameyo import form_quote
+
+    assert form_quote(text) == quote_plus(text)
+
+
+@pytest.mark.parametrize("data", [{}, {"campaignId": 1, "name": "Zoë & co"}])
+def test_the_session_id_is_added_to_the_encoded_command_data(data):
+    from urllib.parse import parse_qsl
+
+    import requests
+
+    from airflow_provider_dialers.hooks.ameyo import AmeyoSessionAuth, command_form
+    from airflow_provider_dialers.hooks.base import Credential
+
+    request = requests.Request("POST", "http://x/ameyowebaccess/command", data=command_form("getX", data)).prepare()
+    AmeyoSessionAuth.apply(object.__new__(AmeyoSessionAuth), request, Credential("s-1"))
+    form = dict(parse_qsl(request.body.decode()))
+    assert form["command"] == "getX"
+    assert json.loads(form["data"]) == {**data, "sessionId": "s-1"}
+    assert request.headers["Content-Length"] == str(len(request.body))

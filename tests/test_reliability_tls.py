@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from airflow_provider_dialers.hooks import dialer_hook_class
+from airflow_provider_dialers.hooks.transport import PooledTransport
 from airflow_provider_dialers.hooks.base import (
     DialerError,
     DialerHook,
@@ -128,16 +129,15 @@ def connections(monkeypatch):
 
 @pytest.fixture
 def sent(monkeypatch) -> list[dict]:
-    """Every HTTP request a hook hands to requests' transport: url and the timeout it carries."""
+    """Every HTTP request a hook hands to its transport: url and the timeout it carries."""
     records: list[dict] = []
-    original = requests.adapters.HTTPAdapter.send
+    original = PooledTransport.send
 
-    def send(adapter, request, *args, **kwargs):
-        if "/_sandbox/" not in request.url:  # the admin client's own calls are not the hooks'
-            records.append({"url": request.url, "timeout": kwargs.get("timeout")})
-        return original(adapter, request, *args, **kwargs)
+    def send(transport, request, **kwargs):
+        records.append({"url": request.url, "timeout": kwargs.get("timeout")})
+        return original(transport, request, **kwargs)
 
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+    monkeypatch.setattr(PooledTransport, "send", send)
     return records
 
 

@@ -4,6 +4,7 @@ reschedule modes, deferral (trigger and serialised kwargs), execute_complete, po
 from __future__ import annotations
 
 import json
+import math
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,14 +19,12 @@ from airflow.sdk.exceptions import (
     TaskDeferred,
 )
 
-from airflow_provider_dialers.capabilities import ContactRow, UploadOptions
-from airflow_provider_dialers.contacts import parse_contact
+from airflow_provider_dialers.hooks.ameyo import AmeyoHook
 from airflow_provider_dialers.hooks.base import DialerNotSupportedError, DialerRequestError
-from airflow_provider_dialers.hooks.expertflow import ExpertflowEcmHook
-from airflow_provider_dialers.hooks.sinch import SinchObiHook
 from airflow_provider_dialers.sensors import CampaignCompletionSensor, ContactStateSensor
 from airflow_provider_dialers.sensors.base import DialerSensorError, DialerSensorFailure
 from airflow_provider_dialers.triggers import CampaignCompletionTrigger, ContactStateTrigger
+from bench import p3_poll
 
 ECM, SINCH, MAXCONTACT = "expertflow_ecm_default", "sinch_obi_default", "maxcontact_default"
 WELCOME = "1"  # ECM: running, 5 pending contacts; advancing settles them (3 CONNECTED, 1 DNC_LISTED, 1 RETRIES_COMPLETED)
@@ -34,8 +33,7 @@ DNC_PHONE = "03001234567"
 SINCH_ACTIVE = "62718C7889CC44F7B944C1A6F6BE9B7F"  # Active, customers 1001-1006 not handled yet
 SINCH_PASSIVE = "8A7C98EAF1164F2FAA93B98EECB95D76"  # Passive: nobody is called
 WELCOME_OUTCOMES = {"CONNECTED": 3, "DNC_LISTED": 1, "RETRIES_COMPLETED": 1}
-#: ECM: one login and 5 getList?max=1 per poke; Sinch: GET campaign + customerResultStatistics.
-REQUESTS_PER_POKE = {"expertflow": 1 + 5, "sinch": 2}
+AMEYO, AMEYO_CAMPAIGN = "ameyo_default", "5"  # two customers not dialled yet; advancing settles them
 
 
 class FakeTI:
@@ -90,12 +88,64 @@ def test_reschedule_mode_frees_the_slot_until_the_campaign_completes(sandbox_cli
     assert sensor.execute({"ti": FakeTI()})["outcomes"] == WELCOME_OUTCOMES
 
 
-def test_each_poke_closes_its_hook(sandbox, sandbox_client):
-    """A fresh hook per poke, closed afterwards: ECM logs in once per poke and keeps no session."""
+def test_a_poke_on_its_own_uses_a_fresh_hook_and_closes_it(sandbox, sandbox_client):
+    """Outside execute nothing would close a kept hook: each poke logs in, and logs out (Ameyo)."""
     sensor = completion(deferrable=False)
     for _ in range(3):
         assert sensor.poke({}) is False
     assert sandbox_client.stats()["logins"]["expertflow"] == 3
+    assert completion(dialer_conn_id=AMEYO, campaign_id=AMEYO_CAMPAIGN, deferrable=False).poke({}) is False
+    assert sandbox_client.stats()["active_credentials"]["ameyo"] == 0
+
+
+class PokesCounted(CampaignCompletionSensor):
+    """Counts its pokes; the dialer settles every contact just before poke number ``settle_at``."""
+
+    def __init__(self, *, settle: Any, settle_at: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settle, self.settle_at, self.pokes = settle, settle_at, 0
+
+    def poke(self, context: Any) -> PokeReturnValue | bool:
+        self.pokes += 1
+        if self.pokes == self.settle_at:
+            self.settle()
+        return super().poke(context)
+
+
+@pytest.mark.parametrize(("vendor", "conn_id", "campaign_id"), [
+    ("ameyo", AMEYO, AMEYO_CAMPAIGN), ("expertflow", ECM, WELCOME)])
+def test_poke_mode_logs_in_once_for_all_its_pokes_and_closes_the_hook_at_the_end(
+        sandbox_client, vendor, conn_id, campaign_id):
+    sensor = PokesCounted(task_id="wait", dialer_conn_id=conn_id, campaign_id=campaign_id, mode="poke",
+                          poke_interval=0, timeout=3600, deferrable=False, settle_at=4,
+                          settle=lambda: sandbox_client.advance(vendor=vendor))
+    progress = sensor.execute({})
+    assert progress["complete"] is True and sensor.pokes == 4
+    stats = sandbox_client.stats()
+    assert stats["logins"][vendor] == 1  # one login for the four pokes
+    assert stats["active_credentials"]["ameyo"] == 0  # Ameyo's session ended with execute
+    assert sensor._polling_trigger is None
+
+
+def test_a_poke_that_fails_drops_the_kept_hook_and_the_next_poke_logs_in_again(sandbox_client):
+    sandbox_client.add_fault(vendor="expertflow", path="getList", status=503, count=1)
+    sensor = PokesCounted(task_id="wait", mode="poke", poke_interval=0, timeout=3600, deferrable=False,
+                          silent_fail=True, retry_policy={"max_attempts": 1}, settle_at=3,
+                          settle=lambda: sandbox_client.advance(vendor="expertflow"),
+                          dialer_conn_id=ECM, campaign_id=WELCOME)
+    assert sensor.execute({})["complete"] is True and sensor.pokes == 3
+    assert sandbox_client.stats()["logins"]["expertflow"] == 2  # the poke after the failure starts afresh
+
+
+@pytest.mark.parametrize("mode", ["reschedule", "deferrable"])
+def test_the_hook_is_closed_when_execute_hands_over(sandbox_client, mode):
+    """Reschedule and deferral end execute after one poke: Ameyo's session is logged out first."""
+    kwargs = {"mode": "reschedule", "deferrable": False} if mode == "reschedule" else {"deferrable": True}
+    sensor = completion(dialer_conn_id=AMEYO, campaign_id=AMEYO_CAMPAIGN, poke_interval=30, **kwargs)
+    with pytest.raises((AirflowRescheduleException, TaskDeferred)):
+        sensor.execute({"ti": FakeTI()})
+    stats = sandbox_client.stats()
+    assert (stats["logins"]["ameyo"], stats["active_credentials"]["ameyo"]) == (1, 0)
 
 
 # -- CampaignCompletionSensor: deferrable ------------------------------------------------------------------
@@ -252,39 +302,56 @@ def test_templated_fields():
                                                        "failure_states"}
 
 
-# -- poll cost: the same requests per poke at 100 and at 3,100 contacts --------------------------------------
+# -- poll cost: requests per poke at 100 and at 100,000 contacts (bench/p3_poll.py prints the same) -------
+#: Requests for one poke with a fresh hook (a reschedule-mode poke, or a run's first poke: login and
+#: Ameyo's logout included) and with the hook a run keeps (poke mode, the deferred trigger).
+#: ECM while running: every contact, then Pending (the first in-flight state asked, which has them).
+ECM_RUNNING_POKE = {"fresh": 1 + 2, "kept": 2}
+#: ECM on the poke that finds it complete: every contact, the 4 in-flight states, the 6 terminal
+#: states (the outcome counts), every contact again. No documented call needs fewer (see
+#: ExpertflowEcmHook.get_campaign_progress): getList counts one requestStatus at a time.
+ECM_COMPLETE_POKE = {"fresh": 1 + 12, "kept": 12}
+#: Sinch: GET the campaign (its counters) and customerResultStatistics; HTTP Basic, no login.
+SINCH_POKE = {"fresh": 2, "kept": 2}
+SMALL, LARGE = 100, 100_000
 
 
-def requests_per_poke(sandbox_client, vendor: str, sensor: CampaignCompletionSensor) -> int:
-    sandbox_client.clear_requests()
-    assert sensor.poke({}) is False
-    return len(sandbox_client.requests(vendor=vendor))
+def ameyo_poke(contacts: int) -> dict[str, int]:
+    """Ameyo: getLeadsForCampaign and ceil(n / page size) getContacts pages (+ login and logout when fresh)."""
+    pages = math.ceil(contacts / AmeyoHook.contacts_page_size)
+    return {"fresh": 1 + 1 + pages + 1, "kept": 1 + pages}
 
 
-def test_ecm_poke_costs_the_same_requests_at_100_and_3100_contacts(sandbox_client):
-    with ExpertflowEcmHook(ECM) as hook:
-        campaign_id = hook.create_campaign({
-            "name": "Poll cost", "startTime": "08:00", "endTime": "20:00", "strategyId": 1, "type": 0,
-            "ciscoCampaignId": "5001", "weekDays": [1, 2, 3, 4, 5], "enabled": True})
-        sensor = completion(campaign_id=campaign_id, deferrable=False)
-        hook.upload_bulk_callers([{"phone1": f"+1555400{n:04d}"} for n in range(100)], int(campaign_id))
-        small = requests_per_poke(sandbox_client, "expertflow", sensor)
-        hook.upload_bulk_callers([{"phone1": f"+1555500{n:04d}"} for n in range(3000)], int(campaign_id))
-        large = requests_per_poke(sandbox_client, "expertflow", sensor)
-    assert small == large == REQUESTS_PER_POKE["expertflow"]
-    assert sensor.build_trigger(0).poll_once().result["total"] == 3100
+def poke_costs(costs: dict[str, int], state: str) -> dict[str, int]:
+    return {"fresh": costs[state], "kept": costs[f"{state}_kept_hook"]}
 
 
-def test_sinch_poke_costs_the_same_requests_at_100_and_3100_contacts(sandbox_client):
-    def rows(start: int, count: int) -> list[ContactRow]:
-        return [ContactRow(n, parse_contact({"phones": [f"+3584060{n:05d}"]})) for n in range(start, start + count)]
+@pytest.mark.parametrize("vendor", ["expertflow", "sinch"])
+def test_ecm_and_sinch_pokes_cost_the_same_few_requests_at_100_and_100000_contacts(sandbox, vendor):
+    small = p3_poll.measure_vendor(sandbox.core, vendor, SMALL)
+    large = p3_poll.measure_vendor(sandbox.core, vendor, LARGE)
+    running, complete = {"expertflow": (ECM_RUNNING_POKE, ECM_COMPLETE_POKE), "sinch": (SINCH_POKE, SINCH_POKE)}[vendor]
+    for state, expected in (("running", running), ("complete", complete)):
+        assert poke_costs(small, state) == poke_costs(large, state) == expected, state
+    assert max(small["running"], small["running_kept_hook"]) <= p3_poll.TARGET_REQUESTS
 
-    sensor = completion(dialer_conn_id=SINCH, campaign_id=SINCH_PASSIVE, deferrable=False)
-    with SinchObiHook(SINCH) as hook:
-        hook.upload_contacts(SINCH_PASSIVE, rows(0, 96), options=UploadOptions())  # + 4 seeded = 100
-        small = requests_per_poke(sandbox_client, "sinch", sensor)
-        for start in range(96, 3096, hook.upload_batch_size):
-            hook.upload_contacts(SINCH_PASSIVE, rows(start, hook.upload_batch_size), options=UploadOptions())
-        large = requests_per_poke(sandbox_client, "sinch", sensor)
-    assert small == large == REQUESTS_PER_POKE["sinch"]
-    assert sensor.build_trigger(0).poll_once().result["total"] == 3100
+
+def test_ameyo_pokes_grow_by_one_request_per_page_of_the_largest_size(sandbox):
+    small = p3_poll.measure_vendor(sandbox.core, "ameyo", SMALL)
+    large = p3_poll.measure_vendor(sandbox.core, "ameyo", LARGE)
+    for state in ("running", "complete"):
+        assert poke_costs(small, state) == ameyo_poke(SMALL) == {"fresh": 4, "kept": 2}
+        assert poke_costs(large, state) == ameyo_poke(LARGE) == {"fresh": 13, "kept": 11}
+
+
+def test_ameyo_pages_are_ceil_of_customers_over_page_size(sandbox, monkeypatch):
+    """No empty page after a full one: 300 customers in pages of 100 are 3 getContacts, not 4."""
+    monkeypatch.setattr(AmeyoHook, "contacts_page_size", 100)
+    costs = {}
+    for contacts in (0, 99, 100, 101, 300):
+        campaign_id = p3_poll.seed_ameyo_campaign(sandbox.core, contacts)
+        with p3_poll.kept_hook_polls("ameyo", campaign_id) as trigger:
+            trigger.poll_once()
+            outcome, costs[contacts] = p3_poll.requests_during(sandbox.core, "ameyo", trigger.poll_once)
+        assert outcome.result["total"] == contacts
+    assert costs == {0: 1 + 1, 99: 1 + 1, 100: 1 + 1, 101: 1 + 2, 300: 1 + 3}

@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
+from typing import Any, ClassVar, Literal, TypedDict
 
 from airflow_provider_dialers.contacts import Callback, Contact
-
-if TYPE_CHECKING:
-    from airflow_provider_dialers.hooks.base import DialerNotSupportedError
+from airflow_provider_dialers.errors import DialerNotSupportedError
 
 CampaignStatusWord = Literal["running", "paused"]
 
@@ -161,9 +159,6 @@ class DialerCapabilities:
     campaign_name_field: ClassVar[str] = "name"
 
     def not_supported(self, capability: str, lacks: str) -> DialerNotSupportedError:
-        # Imported here: hooks.base imports this module.
-        from airflow_provider_dialers.hooks.base import DialerNotSupportedError
-
         return DialerNotSupportedError(f"cannot {capability}: {lacks}", vendor=self.vendor_name)
 
     def create_campaign(self, spec: Mapping[str, Any]) -> str:

@@ -24,6 +24,9 @@ import pendulum
 #: Characters people put in phone numbers that carry no digit (stripped before validation).
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
 _PHONE_SHAPE = re.compile(r"\+?[0-9]+")
+_PHONE_LETTER = re.compile(r"[A-Za-z]")
+_PHONE_SEPARATORS = re.compile(r"[;,]")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f]")
 #: A cell starting with one of these is read as a formula by spreadsheets (CSV injection)...
 _FORMULA_PREFIXES = ("=", "@", "\t", "\r")
 #: ...and so is one starting with + or - followed by a function or a DDE call ("+cmd|' /C calc'!A0");
@@ -125,7 +128,7 @@ def parse_phones(raw: Mapping[str, Any], options: PhoneOptions) -> tuple[str, ..
     if value in (None, "", []):
         raise ContactError("phones", "at least one phone number is required")
     if isinstance(value, str):
-        items = [p for p in re.split(r"[;,]", value) if p.strip()]
+        items = [p for p in _PHONE_SEPARATORS.split(value) if p.strip()]
     elif isinstance(value, (list, tuple)):
         items = list(value)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -145,7 +148,7 @@ def normalise_phone(value: Any, field_name: str, options: PhoneOptions) -> str:
     text = _PHONE_PUNCTUATION.sub("", str(value).strip())
     if not text:
         raise ContactError(field_name, "is empty")
-    if re.search(r"[A-Za-z]", text):
+    if _PHONE_LETTER.search(text):
         raise ContactError(field_name, f"contains letters: {str(value).strip()[:40]!r}")
     if not _PHONE_SHAPE.fullmatch(text):
         raise ContactError(field_name, f"is not a phone number: {str(value).strip()[:40]!r}")
@@ -176,7 +179,7 @@ def parse_external_id(value: Any) -> str | None:
     text = str(value).strip()
     if len(text) > MAX_EXTERNAL_ID_LENGTH:
         raise ContactError("external_id", f"is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
-    if any(ord(ch) < 32 for ch in text):
+    if _CONTROL_CHARACTER.search(text):
         raise ContactError("external_id", "contains control characters")
     if _looks_like_formula(text):
         # The id travels to the dialer and back into its exports and reports, as attributes do.

@@ -11,155 +11,44 @@ import json
 import logging
 import math
 import os
-import random
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import requests
 import tenacity
+from airflow.providers.http.hooks.http import HttpHook
 from requests.auth import AuthBase
 from urllib3.exceptions import NewConnectionError
 
-from airflow.providers.http.hooks.http import HttpHook
-from airflow.sdk.exceptions import AirflowException
 from airflow_provider_dialers.capabilities import CampaignSummary, DialerCapabilities  # noqa: F401 (re-exported)
 
-
+# Secret registry, redaction and the error hierarchy live in the light ``errors`` module, so
+# operators and sensors use them without importing this one at DAG parse; re-exported here, same
+# objects, so ``from airflow_provider_dialers.hooks.base import DialerError`` keeps working.
+from airflow_provider_dialers.errors import (  # noqa: F401 (re-exported)
+    _MIN_REDACT_LEN,
+    _SECRETS,
+    _SECRETS_LOCK,
+    REDACTED,
+    DialerAuthError,
+    DialerError,
+    DialerNotSupportedError,
+    DialerRequestError,
+    DialerResponseError,
+    DialerTLSError,
+    DialerTransientError,
+    DialerValidationError,
+    redact,
+    register_secret,
+)
+from airflow_provider_dialers.hooks.transport import PooledTransport, configure_session
+from airflow_provider_dialers.retry_policy import RetryPolicy  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------------------------
-# Secrets: every credential and derived credential is registered once, masked in Airflow's
-# logs (mask_secret) and redacted from any text this package builds (error messages).
-# --------------------------------------------------------------------------------------------
-
-_SECRETS: set[str] = set()
-_SECRETS_LOCK = threading.Lock()
-# Shorter values are not redacted from free text (they would shred ordinary words); Airflow's
-# masker has the same floor. Passwords that short are refused by any real dialer anyway.
-_MIN_REDACT_LEN = 4
-REDACTED = "***"
-
-
-def register_secret(value: Any, name: str | None = None) -> None:
-    """Mask ``value`` in Airflow's logs and redact it from this package's error texts."""
-    if value is None:
-        return
-    text = str(value)
-    if len(text) < _MIN_REDACT_LEN:
-        return
-    with _SECRETS_LOCK:
-        if text in _SECRETS:
-            return
-        _SECRETS.add(text)
-    try:
-        from airflow.sdk.log import mask_secret
-
-        mask_secret(text, name)
-    except Exception:  # masking is best effort outside a task; redaction below still applies
-        log.debug("mask_secret unavailable; relying on redaction only")
-
-
-def redact(text: str) -> str:
-    """Replace every registered secret in ``text`` with ``***`` (longest first)."""
-    if not text:
-        return text
-    with _SECRETS_LOCK:
-        secrets = sorted(_SECRETS, key=len, reverse=True)
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-# --------------------------------------------------------------------------------------------
-# Errors: one small hierarchy. Every message is redacted when the error is built.
-# --------------------------------------------------------------------------------------------
-
-
-class DialerError(AirflowException):
-    """Base of every error this provider raises. Its text never holds a registered secret."""
-
-    def __init__(self, message: str, *, vendor: str | None = None) -> None:
-        self.vendor = vendor
-        text = f"{vendor}: {message}" if vendor else message
-        super().__init__(redact(text))
-
-
-class DialerAuthError(DialerError):
-    """Login failed, or the dialer rejected a fresh credential (wrong login/password/API key)."""
-
-
-class DialerRequestError(DialerError):
-    """The dialer answered and refused the request (validation error, unknown id, server error).
-
-    :ivar status_code: HTTP status of the answer (200 for vendors that report errors in the body).
-    :ivar vendor_code: the vendor's own error code or result string, when it gives one.
-    :ivar vendor_message: the vendor's own error text, redacted.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        vendor: str | None = None,
-        status_code: int | None = None,
-        vendor_code: str | None = None,
-        vendor_message: str | None = None,
-    ) -> None:
-        self.status_code = status_code
-        self.vendor_code = vendor_code
-        self.vendor_message = redact(vendor_message) if vendor_message else vendor_message
-        super().__init__(message, vendor=vendor)
-
-
-class DialerTransientError(DialerError):
-    """Transient failures (connection errors, timeouts, 429/502/503/504) outlasted the retries,
-    or a request that may already have been processed was not re-sent.
-
-    :ivar may_have_been_processed: True when the server may have acted on the request (the
-        caller must reconcile before sending it again); False when it certainly did not.
-    """
-
-    def __init__(self, message: str, *, vendor: str | None = None, may_have_been_processed: bool) -> None:
-        self.may_have_been_processed = may_have_been_processed
-        super().__init__(message, vendor=vendor)
-
-
-class DialerResponseError(DialerError):
-    """The dialer's answer could not be understood (HTML page, ``null``, truncated JSON, XML ...)."""
-
-
-class DialerNotSupportedError(DialerError):
-    """The vendor's API has no way to do what was asked."""
-
-
-class DialerTLSError(DialerError):
-    """The dialer's TLS certificate could not be verified (unknown or self-signed CA, expired
-    certificate, a host name the certificate does not cover), or the connection's ``verify`` extra
-    names a CA bundle that does not exist.
-
-    Never retried: the certificate will not change between attempts, and sending credentials to a
-    server that cannot prove who it is would be the leak TLS exists to prevent. The message says
-    how to fix it: point the connection extra ``verify`` at the CA bundle (PEM) that signed the
-    server's certificate.
-    """
-
-
-class DialerValidationError(DialerError):
-    """Input refused before anything was sent (e.g. a campaign spec missing a required field).
-
-    :ivar field: the offending field, as the caller named it.
-    """
-
-    def __init__(self, field: str, reason: str, *, vendor: str | None = None) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}", vendor=vendor)
-
 
 # --------------------------------------------------------------------------------------------
 # Auth: a requests auth class that owns a credential's lifecycle.
@@ -240,15 +129,21 @@ class CredentialAuth(AuthBase):
             except Exception as exc:  # clean-up must not mask the task's own outcome
                 log.warning("Logout failed: %s", redact(str(exc)))
 
-    # -- requests hook ---------------------------------------------------------------------
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+    # -- applying the credential ----------------------------------------------------------
+    def authorize(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Put the current credential on ``request`` (logging in first when there is none)."""
         cred, generation = self.current()
         self.apply(request, cred)
         request._dialer_generation = generation  # type: ignore[attr-defined]
-        request.register_hook("response", self._on_response)
         return request
 
-    def _on_response(self, response: requests.Response, **send_kwargs: Any) -> requests.Response:
+    def settle(
+        self,
+        response: requests.Response,
+        resend: Callable[[requests.PreparedRequest], requests.Response],
+    ) -> requests.Response:
+        """The answer to an authorized request, after the credential's part: a success proves the
+        credential alive; a rejection drops it, logs in again and sends the request once more."""
         request = response.request
         generation = getattr(request, "_dialer_generation", 0)
         if not self.is_rejected(response):
@@ -261,18 +156,24 @@ class CredentialAuth(AuthBase):
         self.invalidate(generation)
         response.content  # drain so the connection can be reused
         response.close()
-        retry = request.copy()
-        cred, new_generation = self.current()
-        self.apply(retry, cred)
-        retry._dialer_generation = new_generation  # type: ignore[attr-defined]
+        retry = self.authorize(request.copy())
         retry._dialer_reauthenticated = True  # type: ignore[attr-defined]
-        send_kwargs.pop("stream", None)
-        new_response = response.connection.send(retry, stream=False, **send_kwargs)
+        new_response = resend(retry)
         new_response.history.append(response)
         new_response.request = retry
         if new_response.ok and not self.is_rejected(new_response):
-            self.touch(new_generation)
+            self.touch(retry._dialer_generation)  # type: ignore[attr-defined]
         return new_response
+
+    # -- as a requests auth (``session.get(url, auth=hook.auth)`` in a user's own call) -------
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        self.authorize(request)
+        request.register_hook("response", self._on_response)
+        return request
+
+    def _on_response(self, response: requests.Response, **send_kwargs: Any) -> requests.Response:
+        send_kwargs.pop("stream", None)
+        return self.settle(response, lambda retry: response.connection.send(retry, stream=False, **send_kwargs))
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,23 +183,6 @@ class CredentialAuth(AuthBase):
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 # The server declined to process the request at all: resending is safe even when not idempotent.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How transient failures are retried: exponential backoff with jitter, ``Retry-After`` capped."""
-
-    max_attempts: int = 5
-    backoff_initial: float = 0.5
-    backoff_max: float = 20.0
-    retry_after_cap: float = 60.0
-
-    def wait_seconds(self, attempt_number: int, retry_after: float | None = None) -> float:
-        """Seconds to wait after failed attempt ``attempt_number`` (1-based)."""
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_cap)
-        backoff = min(self.backoff_max, self.backoff_initial * 2 ** (attempt_number - 1))
-        return backoff * (0.5 + random.random() / 2)  # jitter spreads concurrent retries apart
 
 
 class _Retryable(Exception):
@@ -420,6 +304,7 @@ class DialerHook(HttpHook, DialerCapabilities):
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = time.sleep  # replaced in tests to record waits instead of sleeping
         self._session: requests.Session | None = None
+        self._transport: PooledTransport | None = None
         self._auth: CredentialAuth | None = None
         self._conn = None
         self._extras: dict[str, Any] | None = None
@@ -495,8 +380,18 @@ class DialerHook(HttpHook, DialerCapabilities):
         """The hook's one ``requests.Session`` (built by ``HttpHook`` on first use, then reused)."""
         with self._session_lock:
             if self._session is None:
-                self._session = super().get_conn(headers=headers, extra_options=extra_options)
+                session = super().get_conn(headers=headers, extra_options=extra_options)
+                configure_session(session, self.url_from_endpoint(""))
+                self._transport = PooledTransport(session)
+                self._session = session
             return self._session
+
+    @property
+    def transport(self) -> PooledTransport:
+        """Sends the hook's calls over the session's keep-alive connections (see ``hooks.transport``)."""
+        self.get_conn()
+        assert self._transport is not None
+        return self._transport
 
     def get_connection(self, conn_id: str):  # type: ignore[override]
         # HttpHook.get_conn looks the connection up again; answer from the cached one.
@@ -543,11 +438,12 @@ class DialerHook(HttpHook, DialerCapabilities):
         if self._session is not None:
             self._session.close()
             self._session = None
+            self._transport = None
 
     def __enter__(self) -> DialerHook:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     @property
@@ -581,31 +477,27 @@ class DialerHook(HttpHook, DialerCapabilities):
             call may have been processed before it was re-sent.
         """
         session = self.get_conn()
+        transport = self.transport
         url = self.url_from_endpoint(path)
         replayed = False  # set once an attempt the server may have processed is sent again
-        # Not None for the login call: requests would then fall back to ~/.netrc Basic auth and
-        # overwrite the Authorization header some logins carry.
-        auth = self.auth if authenticated else _no_auth
         policy = self.retry_policy
+        timeout = self.timeout
+        # Prepared once (a multipart body is read once); the credential goes on each attempt's copy.
+        prepared = transport.prepare(
+            method, url, params=params, json_body=json_body, data=data, files=files, headers=headers
+        )
+
+        def send(request: requests.PreparedRequest) -> requests.Response:
+            # The connection's verify, explicitly: it wins over REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
+            return transport.send(request, timeout=timeout, verify=session.verify)
 
         def attempt() -> requests.Response:
             nonlocal replayed
             try:
-                response = session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    data=data,
-                    files=files,
-                    headers=headers,
-                    auth=auth,
-                    timeout=self.timeout,
-                    # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE /
-                    # CURL_CA_BUNDLE override a session's verify, which would silently ignore the
-                    # connection's CA bundle (or its verify=false).
-                    verify=session.verify,
-                )
+                if authenticated:
+                    response = self.auth.settle(send(self.auth.authorize(prepared.copy())), send)
+                else:
+                    response = send(prepared)
             except requests.RequestException as exc:
                 # requests' SSLError is a ConnectionError, but a certificate that cannot be verified
                 # is no transient failure: raise at once, naming the fix. Other TLS errors (a
@@ -640,29 +532,7 @@ class DialerHook(HttpHook, DialerCapabilities):
                 raise _Retryable(description, retry_after=retry_after, processed=processed)
             return response
 
-        def wait(retry_state: tenacity.RetryCallState) -> float:
-            exc = retry_state.outcome.exception() if retry_state.outcome else None
-            return policy.wait_seconds(retry_state.attempt_number, getattr(exc, "retry_after", None))
-
-        def before_sleep(retry_state: tenacity.RetryCallState) -> None:
-            exc = retry_state.outcome.exception() if retry_state.outcome else None
-            self.log.warning(
-                "%s: %s (attempt %d of %d); retrying in %.1fs",
-                self.vendor_name,
-                getattr(exc, "description", exc),
-                retry_state.attempt_number,
-                policy.max_attempts,
-                retry_state.next_action.sleep if retry_state.next_action else 0,
-            )
-
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(policy.max_attempts),
-            wait=wait,
-            sleep=self._sleep,
-            retry=tenacity.retry_if_exception_type(_Retryable),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
+        retrying = self._retrying(policy)
         try:
             response = retrying(attempt)
         except _Retryable as exc:
@@ -686,6 +556,39 @@ class DialerHook(HttpHook, DialerCapabilities):
         if response.status_code not in ok_statuses:
             raise self.error_from_response(response, f"{method} {path}")
         return response
+
+    def _retrying(self, policy: RetryPolicy) -> tenacity.Retrying:
+        """The tenacity loop for ``policy``, built once and reused (its per-call state is thread-local)."""
+        key = (policy, self._sleep)
+        cached = getattr(self, "_retrying_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+
+        def wait(retry_state: tenacity.RetryCallState) -> float:
+            exc = retry_state.outcome.exception() if retry_state.outcome else None
+            return policy.wait_seconds(retry_state.attempt_number, getattr(exc, "retry_after", None))
+
+        def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+            exc = retry_state.outcome.exception() if retry_state.outcome else None
+            self.log.warning(
+                "%s: %s (attempt %d of %d); retrying in %.1fs",
+                self.vendor_name,
+                getattr(exc, "description", exc),
+                retry_state.attempt_number,
+                policy.max_attempts,
+                retry_state.next_action.sleep if retry_state.next_action else 0,
+            )
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(policy.max_attempts),
+            wait=wait,
+            sleep=self._sleep,
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        self._retrying_cache = (key, retrying)
+        return retrying
 
     def error_from_response(self, response: requests.Response, what: str) -> DialerError:
         """Turn a refused answer into :class:`DialerRequestError` carrying the vendor's code and text."""
@@ -756,10 +659,6 @@ class DialerHook(HttpHook, DialerCapabilities):
 
 
 _INVALID = object()
-
-
-def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
-    return request
 
 
 def _short_text(response: requests.Response, limit: int = 300) -> str:

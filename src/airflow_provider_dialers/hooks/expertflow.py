@@ -142,7 +142,19 @@ TERMINAL_STATES = frozenset({
 })
 #: The other states: still to be dialled, being dialled, or waiting for a retry (Not Connected
 #: leads to the strategy's next attempt or to RetriesCompleted) or an SMS reply (SMS Sent).
+#: Their order is the order a completion check asks for them, most populated first: Pending holds
+#: new contacts and those scheduled for a retry, then the dialer's batch, then the short wait
+#: between an unanswered call and its retry, then SMS replies.
 IN_FLIGHT_STATES = tuple(s for s in RequestState if s is not RequestState.ALL and s not in TERMINAL_STATES)
+#: The terminal states in the order get_campaign_progress counts them to prove a campaign complete.
+#: A contact counted twice could hide one still in flight, so where a contact might still move
+#: from one terminal state to another (a late dialer report takes Dangling to Connected or
+#: RetriesCompleted; a late reply takes SMSSentAndClosed to SMSResponded), the state it moves to
+#: is counted first: a moving contact is then missed (the check fails safe), never counted twice.
+TERMINAL_COUNT_ORDER = (
+    RequestState.CONNECTED, RequestState.RETRIES_COMPLETED, RequestState.SMS_RESPONDED,
+    RequestState.DNC_LISTED, RequestState.SMS_SENT_AND_CLOSED, RequestState.DANGLING,
+)
 
 
 @dataclass(frozen=True)
@@ -945,25 +957,84 @@ class ExpertflowEcmHook(DialerHook):
                                  "ECM has no emergency-stop endpoint; pause the campaigns instead")
 
     def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:
-        """Counts from ``callback/getList`` with ``max=1`` (its ``total``): one request for the whole
-        campaign and one per in-flight state (Pending, SentToDialer, Not Connected, SMS Sent), so
-        5 requests whatever the campaign's size.
+        """Is any contact of the campaign still in flight? Counted with ``callback/getList?max=1``
+        (its ``total``), whatever the campaign's size: 2 requests while it runs (up to 5 when the
+        first state asked is empty), 12 on the check that finds it complete (that one also brings
+        the counts by outcome), 1 while it has no contacts.
 
-        Complete: the campaign has contacts and none is in flight. An empty campaign is not
-        complete (nothing was dialled yet). Counts by outcome: :meth:`get_outcome_counts`.
+        ECM keeps no campaign counters and getList filters on one ``requestStatus`` at a time, so:
+
+        1. every contact (``requestStatus=-1``): none means not complete ("no contacts yet");
+        2. the in-flight states (:data:`IN_FLIGHT_STATES`), one at a time, the state that had
+           contacts on this hook's previous check first: the first with contacts proves the campaign
+           incomplete and the others are not asked. ``pending`` is exact only when that state
+           holds every contact; otherwise None (``detail`` gives the count seen);
+        3. no in-flight state had contacts: the campaign is complete only if counting each
+           terminal state (:data:`TERMINAL_COUNT_ORDER`) and then every contact again finds every
+           contact terminal. Step 2 alone is not proof: contacts keep moving while the states are
+           read one by one (Not Connected goes back to Pending for a retry), so a contact can leave
+           a state not yet read for one already read. Terminal states are final, so terminal
+           counts only grow: if their sum equals the total read after them, every contact was
+           terminal at that last read. Otherwise the campaign stays incomplete until a later check.
+
+        The counts by terminal state come back as ``outcomes`` (so completion costs no further
+        :meth:`get_outcome_counts` call).
         """
         ecm_id = _ecm_id(campaign_id)
         total = self.count_callbacks(ecm_id)
-        in_flight = {state: self.count_callbacks(ecm_id, request_status=state) for state in IN_FLIGHT_STATES}
-        pending = sum(in_flight.values())
-        detail = ", ".join(f"{state.name} {count}" for state, count in in_flight.items() if count)
-        return CampaignProgress(
-            campaign_id=str(campaign_id),
-            complete=total > 0 and pending == 0,
-            total=total,
-            pending=pending,
-            detail=("in flight: " + detail) if detail else ("no contacts yet" if total == 0 else None),
-        )
+        if total == 0:
+            return CampaignProgress(campaign_id=str(campaign_id), complete=False, total=0, pending=0,
+                                    detail="no contacts yet")
+        hints = self._in_flight_hints()
+        previous = hints.get(ecm_id)
+        for state in sorted(IN_FLIGHT_STATES, key=lambda candidate: candidate is not previous):
+            count = self.count_callbacks(ecm_id, request_status=state)
+            if count:
+                hints[ecm_id] = state
+                every_contact = count >= total  # >: contacts were added between the two reads
+                return CampaignProgress(
+                    campaign_id=str(campaign_id),
+                    complete=False,
+                    total=max(total, count),
+                    pending=count if every_contact else None,
+                    detail=f"in flight: {state.name} {count}" + (
+                        "" if every_contact else " (the other in-flight states are not counted)"),
+                )
+        hints.pop(ecm_id, None)
+        return self._settled_progress(str(campaign_id), ecm_id)
+
+    def _settled_progress(self, campaign_id: str, ecm_id: int) -> CampaignProgress:
+        """Step 3 of :meth:`get_campaign_progress`: each terminal state's count, then every contact
+        (read last); complete when the terminal counts add up to every contact."""
+        settled = {state: self.count_callbacks(ecm_id, request_status=state) for state in TERMINAL_COUNT_ORDER}
+        total = self.count_callbacks(ecm_id)
+        settled_total = sum(settled.values())
+        outcomes = {state.name: count for state, count in settled.items() if count}
+        if total > 0 and settled_total == total:
+            return CampaignProgress(campaign_id=campaign_id, complete=True, total=total, pending=0,
+                                    outcomes=outcomes)
+        if total == 0:
+            detail = "no contacts yet"
+        elif settled_total < total:
+            detail = (f"{total - settled_total} of {total} contacts in no terminal state: they moved while "
+                      "the states were counted, or are in a state the reference does not number")
+        else:
+            detail = (f"the terminal states count {settled_total} contacts but the campaign has {total}: "
+                      "contacts changed state or were removed while counted")
+        return CampaignProgress(campaign_id=campaign_id, complete=False, total=total,
+                                pending=total - settled_total if settled_total <= total else None,
+                                outcomes=outcomes, detail=detail)
+
+    def _in_flight_hints(self) -> dict[int, RequestState]:
+        """campaign id -> the in-flight state that had contacts on this hook's last progress check.
+
+        A sensor or trigger keeps its hook between checks, so a running campaign costs one state
+        count per check instead of up to four. Only an order: every state is still asked in turn.
+        """
+        hints = self.__dict__.get("_ecm_in_flight_hints")
+        if hints is None:
+            hints = self.__dict__["_ecm_in_flight_hints"] = {}
+        return hints
 
     def get_outcome_counts(self, campaign_id: str) -> dict[str, int]:
         """How many contacts of the campaign are in each ``RequestState`` (its name -> count), for a
@@ -1369,6 +1440,7 @@ __all__ = [
     "BULK_CALLER_COLUMNS",
     "CAMPAIGN_REQUIRED_FIELDS",
     "IN_FLIGHT_STATES",
+    "TERMINAL_COUNT_ORDER",
     "TERMINAL_STATES",
     "CampaignType",
     "Channel",

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_dialers.errors import DialerNotSupportedError
+
 if TYPE_CHECKING:
     from airflow_provider_dialers.hooks.base import DialerHook
 
@@ -40,8 +42,6 @@ class DialerOperator(BaseOperator):
         return get_dialer_hook(self.dialer_conn_id)
 
     def execute(self, context: Any) -> Any:
-        from airflow_provider_dialers.hooks.base import DialerNotSupportedError
-
         try:
             return self.run(context)
         except DialerNotSupportedError as unsupported:

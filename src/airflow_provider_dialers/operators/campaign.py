@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from airflow_provider_dialers.hooks.base import DialerValidationError
+from airflow_provider_dialers.errors import DialerValidationError
 from airflow_provider_dialers.operators.base import DialerOperator
 
 CAMPAIGN_STATUSES = ("running", "paused")

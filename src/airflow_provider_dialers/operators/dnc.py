@@ -8,7 +8,6 @@ from typing import Any
 
 from airflow_provider_dialers.contacts import ContactError, PhoneOptions, normalise_phone
 from airflow_provider_dialers.operators.base import DialerOperator
-from airflow_provider_dialers.uploads.sources import iter_phone_numbers
 
 #: Numbers per add_dnc/remove_dnc call: progress is logged and results collected per chunk.
 DNC_CHUNK = 500
@@ -73,6 +72,9 @@ class DncOperator(DialerOperator):
         return result
 
     def _valid_numbers(self, origin: str, numbers: Any, invalid: list[dict[str, Any]]) -> Iterator[str]:
+        # Run time only: importing the uploads package loads the whole upload engine.
+        from airflow_provider_dialers.uploads.sources import iter_phone_numbers
+
         seen: set[str] = set()
         for line, raw in iter_phone_numbers(numbers):
             try:

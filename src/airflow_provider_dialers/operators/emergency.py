@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pendulum
 from airflow.sdk import Variable
 
-from airflow_provider_dialers.capabilities import CampaignSummary, DialerCapabilities
-from airflow_provider_dialers.hooks.base import (
+from airflow_provider_dialers.errors import (
     DialerError,
     DialerNotSupportedError,
     DialerValidationError,
 )
 from airflow_provider_dialers.operators.base import DialerOperator
+
+if TYPE_CHECKING:
+    from airflow_provider_dialers.capabilities import CampaignSummary, DialerCapabilities
 
 #: How ``list_campaigns`` statuses spell the capability's two states (compared case-insensitively):
 VARIABLE_PREFIX = "dialer_emergency_stop__"
@@ -175,6 +177,8 @@ class GlobalEmergencyOperator(DialerOperator):
 
 def _inherits_default(hook: DialerCapabilities, capability: str) -> bool:
     """Whether the hook keeps the interface's "not supported" default for ``capability``."""
+    from airflow_provider_dialers.capabilities import DialerCapabilities  # run time only: light DAG parse
+
     return getattr(type(hook), capability) is getattr(DialerCapabilities, capability)
 
 

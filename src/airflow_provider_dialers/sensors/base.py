@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_provider_dialers.hooks.base import DialerError, DialerTransientError
+from airflow_provider_dialers.errors import DialerError, DialerTransientError
 from airflow_provider_dialers.triggers.base import EVENT_STATUSES, retry_policy_from
 
 if TYPE_CHECKING:
@@ -44,9 +44,11 @@ def default_deferrable() -> bool:
 class DialerSensor(BaseSensorOperator):
     """Base of the vendor-neutral dialer sensors: they ask a capability, never a vendor by name.
 
-    Each poke runs the same check the trigger runs (``trigger.poll_once()``: a fresh hook for the
-    connection's type, one capability call, the hook closed). In deferrable mode the state is
-    checked once on the worker first: if it is already final, the task ends without deferring.
+    Each poke runs the same check the trigger runs (``trigger.poll_once()``: one capability call
+    through a hook for the connection's type). The pokes of one ``execute`` (poke mode pokes in a
+    loop) share one hook, so the vendor's login is made once per task try, not once per poke; the
+    hook is closed when ``execute`` ends, however it ends. In deferrable mode the state is checked
+    once on the worker first: if it is already final, the task ends without deferring.
 
     :param dialer_conn_id: an ``expertflow_ecm``, ``maxcontact``, ``sinch_obi`` or ``ameyo``
         connection; its type picks the hook.
@@ -84,6 +86,8 @@ class DialerSensor(BaseSensorOperator):
         self.max_consecutive_errors = int(max_consecutive_errors)
         self.retry_policy = dict(retry_policy) if retry_policy else None
         retry_policy_from(self.retry_policy)  # a typo fails when the DAG is parsed, not at run time
+        # While execute runs: the trigger whose kept hook every poke uses (see execute).
+        self._polling_trigger: DialerPollingTrigger | None = None
 
     @abstractmethod
     def build_trigger(self, deadline: float) -> DialerPollingTrigger:
@@ -91,7 +95,12 @@ class DialerSensor(BaseSensorOperator):
 
     # -- poke / reschedule ----------------------------------------------------------------------
     def poke(self, context: Any) -> PokeReturnValue | bool:
-        outcome = self.build_trigger(deadline=time.time() + self.timeout).poll_once()
+        # Outside execute (a poke called on its own) the trigger is built for this poke alone and
+        # its hook closed straight after.
+        trigger = self._polling_trigger
+        if trigger is None:
+            trigger = self.build_trigger(deadline=time.time() + self.timeout)
+        outcome = trigger.poll_once()
         if outcome.status == "failure":
             raise DialerSensorFailure(outcome.message)
         self.log.info("%s", outcome.message)
@@ -99,8 +108,20 @@ class DialerSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=outcome.result)
         return False
 
-    # -- deferrable -----------------------------------------------------------------------------
     def execute(self, context: Any) -> Any:
+        # One trigger, keeping one hook, for every poke of this run: one login instead of one per
+        # poke. Closed however the run ends (done, timeout, failure, reschedule, deferral).
+        polling_trigger = self.build_trigger(deadline=time.time() + self.timeout)
+        polling_trigger.keep_hook()
+        self._polling_trigger = polling_trigger
+        try:
+            return self._poke_or_defer(context)
+        finally:
+            self._polling_trigger = None
+            polling_trigger.release_hook()
+
+    # -- deferrable -----------------------------------------------------------------------------
+    def _poke_or_defer(self, context: Any) -> Any:
         if not self.deferrable:
             return super().execute(context)
         deadline = time.time() + self.timeout

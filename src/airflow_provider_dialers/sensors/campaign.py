@@ -17,9 +17,10 @@ class CampaignCompletionSensor(DialerSensor):
     in flight; Sinch, no customer left to call; MaxContact, status Not Running or Flushed; Ameyo,
     every customer of the enabled leads settled.
 
-    Each poke costs one ``get_campaign_progress`` call: 5 requests on ECM (plus its login) and 2 on
-    Sinch whatever the campaign's size, 1 on MaxContact; Ameyo reads the customers 10 000 a page.
-    Once complete, ECM's counts by state are read once more (``get_outcome_counts``, 10 requests).
+    Each poke costs one ``get_campaign_progress`` call, whatever the campaign's size: on ECM 2
+    requests while it runs and 12 on the poke that finds it complete (its outcome counts included);
+    2 on Sinch; 1 on MaxContact; Ameyo 1 + one page per 10,000 customers. A run's first poke adds
+    the login; later pokes (poke mode, and the trigger) keep the hook and its login.
 
     :param dialer_conn_id: the dialer connection (its type picks the vendor).
     :param campaign_id: the campaign (templated, e.g. an XCom).

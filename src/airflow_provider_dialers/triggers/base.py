@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 if TYPE_CHECKING:
-    from airflow_provider_dialers.hooks.base import DialerHook, RetryPolicy
+    from airflow_provider_dialers.hooks.base import DialerHook
+    from airflow_provider_dialers.retry_policy import RetryPolicy
 
 EventStatus = Literal["success", "failure", "error", "timeout"]
 #: Every status an event may carry; ``execute_complete`` refuses anything else.
@@ -76,7 +77,7 @@ def retry_policy_from(spec: Mapping[str, Any] | None) -> RetryPolicy | None:
     """
     if not spec:
         return None
-    from airflow_provider_dialers.hooks.base import RetryPolicy
+    from airflow_provider_dialers.retry_policy import RetryPolicy
 
     known = {f.name for f in fields(RetryPolicy)}
     unknown = sorted(set(spec) - known)
@@ -88,7 +89,7 @@ def retry_policy_from(spec: Mapping[str, Any] | None) -> RetryPolicy | None:
 class DialerPollingTrigger(BaseTrigger):
     """Poll a dialer through its hook's capabilities until a final answer, the deadline, or errors.
 
-    Subclasses implement :meth:`check` (synchronous: it runs in a worker thread with a fresh hook)
+    Subclasses implement :meth:`check` (synchronous: it runs in a worker thread with the wait's hook)
     and :meth:`serialize_fields` (their own JSON-safe kwargs).
 
     :param dialer_conn_id: the dialer connection; its type picks the hook.
@@ -124,6 +125,14 @@ class DialerPollingTrigger(BaseTrigger):
         self.max_consecutive_errors = int(max_consecutive_errors)
         self.retry_policy = dict(retry_policy) if retry_policy else None
         retry_policy_from(self.retry_policy)  # refuse a bad policy when deferring, not in the triggerer
+        import threading
+
+        # Between keep_hook() and release_hook() every poll uses one hook (see poll_once). The lock
+        # is held for a whole poll and by release_hook: a poll abandoned by a cancelled run() still
+        # finishes in its thread before the hook it uses is closed.
+        self._keep_hook = False
+        self._kept_hook: DialerHook | None = None
+        self._kept_hook_lock = threading.Lock()
 
     # -- to implement -------------------------------------------------------------------------------
     @abstractmethod
@@ -151,63 +160,116 @@ class DialerPollingTrigger(BaseTrigger):
         }
 
     # -- polling ------------------------------------------------------------------------------------
-    def poll_once(self) -> PollOutcome:
-        """One check with a fresh hook, closed afterwards (logout where the vendor has sessions).
-
-        Synchronous and blocking: the trigger runs it in a thread; a sensor's poke calls it directly.
-        """
+    def new_hook(self) -> DialerHook:
+        """A hook for the connection's type, with this trigger's retry policy."""
         from airflow_provider_dialers.hooks import get_dialer_hook
 
         hook_kwargs: dict[str, Any] = {}
         policy = retry_policy_from(self.retry_policy)
         if policy is not None:
             hook_kwargs["retry_policy"] = policy
-        hook = get_dialer_hook(self.dialer_conn_id, **hook_kwargs)
+        return get_dialer_hook(self.dialer_conn_id, **hook_kwargs)
+
+    def keep_hook(self) -> None:
+        """Make the following polls share one hook until :meth:`release_hook` (see :meth:`poll_once`)."""
+        self._keep_hook = True
+
+    def release_hook(self) -> None:
+        """End the sharing and close the shared hook, if any (logout where the vendor has sessions).
+
+        Blocking (a logout is a network call): ``run()`` calls it in a thread. Waits for a poll
+        still running in another thread to finish first.
+        """
+        with self._kept_hook_lock:
+            self._keep_hook = False
+            hook, self._kept_hook = self._kept_hook, None
+        if hook is not None:
+            hook.close()
+
+    def poll_once(self) -> PollOutcome:
+        """One check. Synchronous and blocking: the trigger runs it in a thread; a sensor's poke
+        calls it directly.
+
+        Between :meth:`keep_hook` and :meth:`release_hook` (``run()`` from start to event, a
+        sensor's ``execute``) every poll uses the same hook: the vendor's login is made once for the
+        whole wait instead of once per poll, and a hook may remember what helps its next check
+        (ECM: which state had contacts in flight). A poll that raises closes that hook and the next
+        poll builds a fresh one, as every poll did before. Otherwise each poll gets a fresh hook,
+        closed afterwards.
+        """
+        if not self._keep_hook:
+            return self._poll_with_fresh_hook()
+        with self._kept_hook_lock:
+            if not self._keep_hook:  # released while this poll waited for the lock
+                return self._poll_with_fresh_hook()
+            if self._kept_hook is None:
+                self._kept_hook = self.new_hook()
+            hook = self._kept_hook
+            try:
+                return self.check(hook)
+            except BaseException:
+                # The session may be in any state after an error: start the next poll afresh.
+                self._kept_hook = None
+                hook.close()
+                raise
+
+    def _poll_with_fresh_hook(self) -> PollOutcome:
+        hook = self.new_hook()
         try:
             return self.check(hook)
         finally:
             hook.close()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Check, sleep, check again... and yield exactly one event (see the module's docstring)."""
-        from airflow_provider_dialers.hooks.base import DialerTransientError
+        """Check, sleep, check again... and yield exactly one event (see the module's docstring).
+
+        Every check shares one hook (one login for the whole wait). It is closed, in a thread (a
+        logout is a network call), before the event is yielded (the triggerer need not resume the
+        generator after its event) and when the trigger is cancelled.
+        """
+        from airflow_provider_dialers.errors import DialerTransientError
 
         errors = 0
         last: PollOutcome | None = None
         last_error: Exception | None = None
-        while True:
-            try:
-                outcome = await asyncio.to_thread(self.poll_once)
-            except DialerTransientError as exc:
-                errors += 1
-                last_error = exc
-                if errors >= self.max_consecutive_errors:
-                    yield TriggerEvent(event_payload(
-                        "error",
-                        f"{self.subject}: gave up after {errors} consecutive transient errors; last: {exc}",
-                        last.result if last else None, error_type=type(exc).__name__))
-                    return
-                self.log.warning("%s: transient error %d of %d tolerated in a row: %s",
-                                 self.subject, errors, self.max_consecutive_errors, exc)
-            except Exception as exc:  # noqa: BLE001 - not transient: waiting cannot fix it; report it as the event
-                yield TriggerEvent(event_payload(
-                    "error", f"{self.subject}: {type(exc).__name__}: {exc}",
-                    last.result if last else None, error_type=type(exc).__name__))
-                return
-            else:
-                errors, last_error = 0, None
-                last = outcome
-                if outcome.done:
-                    yield TriggerEvent(outcome.event_payload())
-                    return
-                self.log.info("%s: %s", self.subject, outcome.message)
-            remaining = self.deadline - time.time()
-            if remaining <= 0:
-                seen = f"; last seen: {last.message}" if last else ""
-                if last_error is not None:
-                    seen += f"; last check failed: {last_error}"
-                yield TriggerEvent(event_payload(
-                    "timeout", f"{self.subject}: the deadline passed before a final answer{seen}",
-                    last.result if last else None))
-                return
-            await asyncio.sleep(min(self.poll_interval, remaining))
+        self.keep_hook()
+        try:
+            while True:
+                try:
+                    outcome = await asyncio.to_thread(self.poll_once)
+                except DialerTransientError as exc:
+                    errors += 1
+                    last_error = exc
+                    if errors >= self.max_consecutive_errors:
+                        payload = event_payload(
+                            "error",
+                            f"{self.subject}: gave up after {errors} consecutive transient errors; last: {exc}",
+                            last.result if last else None, error_type=type(exc).__name__)
+                        break
+                    self.log.warning("%s: transient error %d of %d tolerated in a row: %s",
+                                     self.subject, errors, self.max_consecutive_errors, exc)
+                except Exception as exc:  # noqa: BLE001 - not transient: waiting cannot fix it; report it as the event
+                    payload = event_payload(
+                        "error", f"{self.subject}: {type(exc).__name__}: {exc}",
+                        last.result if last else None, error_type=type(exc).__name__)
+                    break
+                else:
+                    errors, last_error = 0, None
+                    last = outcome
+                    if outcome.done:
+                        payload = outcome.event_payload()
+                        break
+                    self.log.info("%s: %s", self.subject, outcome.message)
+                remaining = self.deadline - time.time()
+                if remaining <= 0:
+                    seen = f"; last seen: {last.message}" if last else ""
+                    if last_error is not None:
+                        seen += f"; last check failed: {last_error}"
+                    payload = event_payload(
+                        "timeout", f"{self.subject}: the deadline passed before a final answer{seen}",
+                        last.result if last else None)
+                    break
+                await asyncio.sleep(min(self.poll_interval, remaining))
+        finally:
+            await asyncio.to_thread(self.release_hook)
+        yield TriggerEvent(payload)

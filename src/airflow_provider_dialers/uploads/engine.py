@@ -41,9 +41,10 @@ from airflow_provider_dialers.contacts import (
     parse_callback,
     parse_contact,
 )
-from airflow_provider_dialers.hooks.base import DialerError
+from airflow_provider_dialers.errors import DialerError
 from airflow_provider_dialers.uploads.accounting import UploadCounters
 from airflow_provider_dialers.uploads.checkpoint import Checkpoint, CheckpointKeeper, RowRange, TaskStateStore
+from airflow_provider_dialers.uploads.digests import DigestSet
 from airflow_provider_dialers.uploads.guards import CallingWindow, DncList, load_dnc_list
 from airflow_provider_dialers.uploads.rejects import (
     DryRunWriter,
@@ -74,6 +75,8 @@ SAMPLE_PAYLOADS = 3
 #: A segment also closes after this many rows, so a stretch of rows that are all rejected or
 #: skipped locally is settled (and its rejects written) without waiting for a full batch.
 MAX_SEGMENT_ROWS = 1000
+#: Most seconds between checkpoint writes while rows settle without any batch being sent.
+CHECKPOINT_INTERVAL_SECONDS = 1.0
 
 SendableRow = ContactRow | CallbackRow
 
@@ -164,7 +167,8 @@ class UploadSettings:
     rejects_path: Any = None
     dry_run_path: Any = None
     max_rejected_ratio: float = 0.0
-    progress_every_batches: int = 10
+    #: Seconds between progress lines in the task log (and one at the end).
+    progress_interval_seconds: float = 10.0
 
 
 def resolve_batch_size(requested: int | None, dialer: DialerCapabilities) -> int:
@@ -245,14 +249,14 @@ class UploadRun:
         self.resumed_from = self.checkpoint.next_row if self.checkpoint.next_row > 1 else None
         self.rows_settled_before = self.checkpoint.counters.total
         # 8-byte digests of the contacts seen: the one structure that grows with the input.
-        self.seen: set[int] = set()
+        self.seen = DigestSet()
         self.dnc: DncList | None = None
         self.pending: deque[Segment] = deque()
         self.rows_sent = 0
         self.requests_sent = 0
         self.batches_settled = 0
         self.sample_payloads: list[Mapping[str, Any]] = []
-        self.started_at = time.monotonic()
+        self.started_at = self.last_progress_at = self.last_saved_at = time.monotonic()
         self.rejects = RejectsWriter(
             settings.rejects_path or default_output_path(self.source, "rejects.csv", self.input_fingerprint),
             csv_columns(self.source, source_format=settings.source_format, delimiter=settings.delimiter),
@@ -345,10 +349,7 @@ class UploadRun:
         digest = int.from_bytes(
             hashlib.blake2b(self.kind.identity(item).encode(), digest_size=8).digest(), "big"
         )
-        if digest in self.seen:
-            return False
-        self.seen.add(digest)
-        return True
+        return self.seen.add(digest)
 
     def _remember(self, source_row: SourceRow) -> None:
         """Rebuild the duplicate check from a row an earlier attempt settled."""
@@ -368,21 +369,24 @@ class UploadRun:
     # -- batches -----------------------------------------------------------------------------
     def _dispatch(self, segment: Segment, executor: ThreadPoolExecutor) -> None:
         """Send the segment's batch (if any) once its rows are written ahead as in flight."""
+        # Settle what is done (and wait for a free slot) first, so that one checkpoint write
+        # records both the settled rows and the new batch's write-ahead.
+        while self.pending and (self.pending[0].done or len(self.pending) >= self.max_concurrency):
+            self._settle_oldest(save=False)
+        self.pending.append(segment)
         if segment.batch:
-            self.pending.append(segment)
             self._save_checkpoint()  # write-ahead: a crash from here on leaves the range "maybe sent"
             segment.future = executor.submit(
                 self.kind.send, self.dialer, self.settings.campaign_id, segment.batch, self.settings.options
             )
             self.rows_sent += len(segment.batch)
             self.requests_sent += 1
-        else:
-            self.pending.append(segment)
-        while self.pending and (self.pending[0].done or len(self.pending) >= self.max_concurrency):
-            self._settle_oldest()
+        elif time.monotonic() - self.last_saved_at >= CHECKPOINT_INTERVAL_SECONDS:
+            self._save_checkpoint()  # a long stretch of rows settled locally (rejected, skipped)
 
-    def _settle_oldest(self) -> None:
-        """Wait for the oldest segment, count its rows, write its rejects, move the checkpoint on."""
+    def _settle_oldest(self, *, save: bool = True) -> None:
+        """Wait for the oldest segment, count its rows, write its rejects, move the checkpoint on
+        (saved now, or by the caller's next write: a checkpoint that lags only re-checks rows)."""
         segment = self.pending[0]
         if segment.future is not None:
             wait_for([segment.future])
@@ -392,10 +396,11 @@ class UploadRun:
         self.checkpoint.next_row = segment.last_row + 1
         self.checkpoint.counters.add(segment.counters)
         self.checkpoint.rejects_bytes = self.rejects.flush()
-        self._save_checkpoint()
+        if save:
+            self._save_checkpoint()
         if segment.future is not None:
             self.batches_settled += 1
-            if self.batches_settled % self.settings.progress_every_batches == 0:
+            if time.monotonic() - self.last_progress_at >= self.settings.progress_interval_seconds:
                 self._log_progress()
 
     def _apply_outcomes(self, segment: Segment, outcomes: Sequence[RowOutcome]) -> None:
@@ -432,11 +437,13 @@ class UploadRun:
                     self.sample_payloads.append({"row": outcome.row, "payload": dict(outcome.payload or {})})
 
     def _save_checkpoint(self) -> None:
+        self.last_saved_at = time.monotonic()
         in_flight = [segment.range for segment in self.pending if segment.batch]
         self.keeper.save(self.checkpoint, in_flight)
 
     # -- reporting ---------------------------------------------------------------------------
     def _log_progress(self) -> None:
+        self.last_progress_at = time.monotonic()
         counters = self.checkpoint.counters
         elapsed = max(time.monotonic() - self.started_at, 1e-6)
         log.info(

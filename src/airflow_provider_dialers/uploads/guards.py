@@ -18,7 +18,7 @@ import pendulum
 
 from airflow_provider_dialers.capabilities import DialerCapabilities
 from airflow_provider_dialers.contacts import Contact, ContactError, PhoneOptions, normalise_phone
-from airflow_provider_dialers.hooks.base import DialerNotSupportedError, DialerValidationError
+from airflow_provider_dialers.errors import DialerNotSupportedError, DialerValidationError
 from airflow_provider_dialers.uploads.sources import iter_phone_numbers
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from airflow_provider_dialers.capabilities import RowOutcome
-from airflow_provider_dialers.hooks.base import redact
+from airflow_provider_dialers.errors import redact
 from airflow_provider_dialers.uploads.sources import Source, as_path, is_file_source, printable
 
 log = logging.getLogger(__name__)

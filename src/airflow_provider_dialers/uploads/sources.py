@@ -76,6 +76,13 @@ class ColumnMapper:
 
     def target_of(self, column: str) -> str | None:
         """Where a column goes: a model key, ``attributes.<name>``, or None (dropped)."""
+        # Asked for every cell of every row, answered once per column name.
+        targets: dict[str, str | None] = self.__dict__.setdefault("_targets", {})
+        if column not in targets:
+            targets[column] = self._target_of(column)
+        return targets[column]
+
+    def _target_of(self, column: str) -> str | None:
         if column in self.field_map:
             return self.field_map[column]
         key = column.strip().lower()

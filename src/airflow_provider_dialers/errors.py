@@ -1,0 +1,159 @@
+"""The provider's errors and the secret registry that redacts their texts.
+
+Kept apart from :mod:`airflow_provider_dialers.hooks.base` (which re-exports every name here) so
+operators and sensors can catch and raise these errors without loading ``requests``, ``tenacity``
+or ``HttpHook`` when a DAG file is parsed. Only the standard library and Airflow's SDK here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowException
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "REDACTED",
+    "DialerAuthError",
+    "DialerError",
+    "DialerNotSupportedError",
+    "DialerRequestError",
+    "DialerResponseError",
+    "DialerTLSError",
+    "DialerTransientError",
+    "DialerValidationError",
+    "redact",
+    "register_secret",
+]
+
+# --------------------------------------------------------------------------------------------
+# Secrets: every credential and derived credential is registered once, masked in Airflow's
+# logs (mask_secret) and redacted from any text this package builds (error messages).
+# --------------------------------------------------------------------------------------------
+
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+# Shorter values are not redacted from free text (they would shred ordinary words); Airflow's
+# masker has the same floor. Passwords that short are refused by any real dialer anyway.
+_MIN_REDACT_LEN = 4
+REDACTED = "***"
+
+
+def register_secret(value: Any, name: str | None = None) -> None:
+    """Mask ``value`` in Airflow's logs and redact it from this package's error texts."""
+    if value is None:
+        return
+    text = str(value)
+    if len(text) < _MIN_REDACT_LEN:
+        return
+    with _SECRETS_LOCK:
+        if text in _SECRETS:
+            return
+        _SECRETS.add(text)
+    try:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(text, name)
+    except Exception:  # masking is best effort outside a task; redaction below still applies
+        log.debug("mask_secret unavailable; relying on redaction only")
+
+
+def redact(text: str) -> str:
+    """Replace every registered secret in ``text`` with ``***`` (longest first)."""
+    if not text:
+        return text
+    with _SECRETS_LOCK:
+        secrets = sorted(_SECRETS, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Errors: one small hierarchy. Every message is redacted when the error is built.
+# --------------------------------------------------------------------------------------------
+
+
+class DialerError(AirflowException):
+    """Base of every error this provider raises. Its text never holds a registered secret."""
+
+    def __init__(self, message: str, *, vendor: str | None = None) -> None:
+        self.vendor = vendor
+        text = f"{vendor}: {message}" if vendor else message
+        super().__init__(redact(text))
+
+
+class DialerAuthError(DialerError):
+    """Login failed, or the dialer rejected a fresh credential (wrong login/password/API key)."""
+
+
+class DialerRequestError(DialerError):
+    """The dialer answered and refused the request (validation error, unknown id, server error).
+
+    :ivar status_code: HTTP status of the answer (200 for vendors that report errors in the body).
+    :ivar vendor_code: the vendor's own error code or result string, when it gives one.
+    :ivar vendor_message: the vendor's own error text, redacted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str | None = None,
+        status_code: int | None = None,
+        vendor_code: str | None = None,
+        vendor_message: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.vendor_code = vendor_code
+        self.vendor_message = redact(vendor_message) if vendor_message else vendor_message
+        super().__init__(message, vendor=vendor)
+
+
+class DialerTransientError(DialerError):
+    """Transient failures (connection errors, timeouts, 429/502/503/504) outlasted the retries,
+    or a request that may already have been processed was not re-sent.
+
+    :ivar may_have_been_processed: True when the server may have acted on the request (the
+        caller must reconcile before sending it again); False when it certainly did not.
+    """
+
+    def __init__(self, message: str, *, vendor: str | None = None, may_have_been_processed: bool) -> None:
+        self.may_have_been_processed = may_have_been_processed
+        super().__init__(message, vendor=vendor)
+
+
+class DialerResponseError(DialerError):
+    """The dialer's answer could not be understood (HTML page, ``null``, truncated JSON, XML ...)."""
+
+
+class DialerNotSupportedError(DialerError):
+    """The vendor's API has no way to do what was asked."""
+
+
+class DialerTLSError(DialerError):
+    """The dialer's TLS certificate could not be verified (unknown or self-signed CA, expired
+    certificate, a host name the certificate does not cover), or the connection's ``verify`` extra
+    names a CA bundle that does not exist.
+
+    Never retried: the certificate will not change between attempts, and sending credentials to a
+    server that cannot prove who it is would be the leak TLS exists to prevent. The message says
+    how to fix it: point the connection extra ``verify`` at the CA bundle (PEM) that signed the
+    server's certificate.
+    """
+
+
+class DialerValidationError(DialerError):
+    """Input refused before anything was sent (e.g. a campaign spec missing a required field).
+
+    :ivar field: the offending field, as the caller named it.
+    """
+
+    def __init__(self, field: str, reason: str, *, vendor: str | None = None) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}", vendor=vendor)
