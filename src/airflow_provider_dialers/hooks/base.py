@@ -532,9 +532,20 @@ class DialerHook(HttpHook, DialerCapabilities):
                 raise _Retryable(description, retry_after=retry_after, processed=processed)
             return response
 
-        retrying = self._retrying(policy)
         try:
-            response = retrying(attempt)
+            try:
+                response = attempt()  # most calls succeed at once: no retry loop to set up
+            except _Retryable as first_failure:
+                failures = [first_failure]
+
+                def replay_first_then_attempt() -> requests.Response:
+                    # The retry loop sees the first failure as its attempt 1 (same waits and
+                    # messages as if it had sent it) without sending that attempt again.
+                    if failures:
+                        raise failures.pop()
+                    return attempt()
+
+                response = self._retrying(policy)(replay_first_then_attempt)
         except _Retryable as exc:
             raise DialerTransientError(
                 f"{exc.description}; gave up after {policy.max_attempts} attempts",
