@@ -1,0 +1,186 @@
+"""P1 upload throughput: ``UploadContactsOperator`` against a plain serial loop and the sandbox's
+own capacity, per dialer, on the same endpoint and batch size.
+
+Run: ``python -m bench.p1_upload [--rows 100000] [--vendors expertflow,sinch,ameyo] [--profile]``
+(the sandbox is started in its own process). ``--profile`` also writes where the operator's time
+goes (main thread and upload threads, cProfile) to ``bench/profiles/p1_<vendor>.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import logging
+import pstats
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from bench.baselines import lean_requests, serial_loop
+from bench.common import (
+    BENCH_DIR,
+    UPLOAD_ARGUMENTS,
+    UPLOAD_DIALERS,
+    WORK_DIR,
+    JsonStateStore,
+    UploadDialer,
+    ratio,
+    sandbox_process,
+    write_contacts_csv,
+)
+from bench.lean_client import send_all
+
+SERIAL_TARGET = 2.0
+CAPACITY_TARGET = 0.8
+LEAN_CONNECTIONS = 8
+PROFILE_DIR = BENCH_DIR / "profiles"
+
+
+def run_operator(dialer: UploadDialer, csv_path: Path, *, profile_to: Path | None = None) -> tuple[dict[str, Any], float]:
+    """``UploadContactsOperator.execute`` on the file; (its XCom result, seconds). The CPU seconds
+    this process spent (the client's: the sandbox is another process) are in ``result["cpu_seconds"]``."""
+    from airflow_provider_dialers.operators import UploadContactsOperator
+
+    operator = UploadContactsOperator(
+        task_id="bench_upload",
+        dialer_conn_id=dialer.conn_id,
+        campaign_id=dialer.campaign_id,
+        source=str(csv_path),
+        lead_id=dialer.lead_id,
+        rejects_path=str(csv_path) + ".rejects.csv",
+        **UPLOAD_ARGUMENTS,
+    )
+    context = {"task_state_store": JsonStateStore()}
+    if profile_to is None:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        result = operator.execute(context)
+        result["cpu_seconds"] = time.process_time() - cpu_started
+        return result, time.perf_counter() - started
+    return _profiled(operator, context, profile_to)
+
+
+def _profiled(operator: Any, context: dict[str, Any], profile_to: Path) -> tuple[dict[str, Any], float]:
+    """Run with cProfile on the main thread and around every batch sent by an upload thread, timing
+    each thread's own CPU (``time.thread_time``): socket and GIL waits do not count, so the listing
+    says where the client's CPU goes."""
+    from airflow_provider_dialers.uploads.engine import UploadKind
+
+    profiles: list[cProfile.Profile] = []
+    per_thread = threading.local()
+    send = UploadKind.send
+
+    def profiled_send(kind: Any, *args: Any, **kwargs: Any) -> Any:
+        profiler = getattr(per_thread, "profiler", None)
+        if profiler is None:
+            profiler = per_thread.profiler = cProfile.Profile(timer=time.thread_time)
+            profiles.append(profiler)
+        profiler.enable()
+        try:
+            return send(kind, *args, **kwargs)
+        finally:
+            profiler.disable()
+
+    main = cProfile.Profile(timer=time.thread_time)
+    with mock.patch.object(UploadKind, "send", profiled_send):
+        started = time.perf_counter()
+        main.enable()
+        result = operator.execute(context)
+        main.disable()
+        seconds = time.perf_counter() - started
+    text = io.StringIO()
+    stats = pstats.Stats(main, *profiles, stream=text)
+    text.write(f"{result['total']} rows in {seconds:.1f} s under cProfile: CPU time of the main thread + "
+               f"{len(profiles)} upload threads (time.thread_time; waits excluded), profiler overhead included\n")
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(25)
+    profile_to.parent.mkdir(parents=True, exist_ok=True)
+    profile_to.write_text(text.getvalue())
+    return result, seconds
+
+
+def measure(dialer: UploadDialer, base_url: str, rows: int, block: int) -> dict[str, Any]:
+    """Lean capacity, serial loop and operator on three files of ``rows`` fresh contacts each."""
+    files = [write_contacts_csv(WORK_DIR / f"p1_{dialer.vendor}_{block + i}.csv", rows, block=block + i)
+             for i in range(3)]
+    requests = lean_requests(base_url, dialer, files[0])
+    lean = send_all(base_url, requests, connections=LEAN_CONNECTIONS)
+    if not lean.ok:
+        raise RuntimeError(f"the lean client's requests were refused: {lean.statuses}")
+    serial_cpu = time.process_time()
+    serial_rows, serial_seconds = serial_loop(base_url, dialer, files[1])
+    serial_cpu = time.process_time() - serial_cpu
+    result, operator_seconds = run_operator(dialer, files[2])
+    if result["accepted"] != rows:
+        raise RuntimeError(f"{dialer.label}: the operator accepted {result['accepted']} of {rows} rows: {result}")
+    capacity = rows / lean.seconds
+    serial = serial_rows / serial_seconds
+    operator = rows / operator_seconds
+    return {
+        "vendor": dialer.vendor,
+        "label": dialer.label,
+        "rows": rows,
+        "rows_per_request": dialer.rows_per_request,
+        "requests": len(requests),
+        "capacity_rows_per_s": capacity,
+        "serial_rows_per_s": serial,
+        "operator_rows_per_s": operator,
+        "vs_serial": ratio(operator, serial),
+        "vs_capacity": ratio(operator, capacity),
+        "serial_target": SERIAL_TARGET,
+        "capacity_target": CAPACITY_TARGET,
+        "met": ratio(operator, serial) >= SERIAL_TARGET and ratio(operator, capacity) >= CAPACITY_TARGET,
+        "operator_requests": result["requests"],
+        # Where the time goes: client CPU per row (this process) and the server's time per row.
+        "operator_cpu_us_per_row": result["cpu_seconds"] / rows * 1e6,
+        "serial_cpu_us_per_row": serial_cpu / serial_rows * 1e6,
+        "serial_wall_us_per_row": serial_seconds / serial_rows * 1e6,
+        "server_us_per_row": lean.seconds / rows * 1e6,
+    }
+
+
+def profile(dialer: UploadDialer, rows: int, block: int) -> Path:
+    path = write_contacts_csv(WORK_DIR / f"p1_profile_{dialer.vendor}.csv", rows, block=block)
+    target = PROFILE_DIR / f"p1_{dialer.vendor}.txt"
+    run_operator(dialer, path, profile_to=target)
+    return target
+
+
+def run(rows: int = 100_000, vendors: list[str] | None = None, *, with_profile: bool = False,
+        block: int = 0) -> list[dict[str, Any]]:
+    """P1 for each dialer, in a fresh sandbox process; the figures per dialer."""
+    logging.getLogger("airflow_provider_dialers").setLevel(logging.WARNING)  # no per-batch progress lines
+    results = []
+    with sandbox_process() as sandbox:
+        for index, dialer in enumerate(d for d in UPLOAD_DIALERS if not vendors or d.vendor in vendors):
+            figures = measure(dialer, sandbox.url, rows, block + 10 * index)
+            if with_profile:
+                figures["profile"] = str(profile(dialer, min(rows, 20_000), block + 10 * index + 5))
+            results.append(figures)
+            print(format_line(figures), flush=True)
+    return results
+
+
+def format_line(f: dict[str, Any]) -> str:
+    return (f"P1 {f['label']:<15} operator {f['operator_rows_per_s']:>8.0f} rows/s | "
+            f"{f['vs_serial']:.2f}x serial loop ({f['serial_rows_per_s']:.0f} rows/s; target >= {SERIAL_TARGET}) | "
+            f"{f['vs_capacity']:.2f}x sandbox capacity ({f['capacity_rows_per_s']:.0f} rows/s; "
+            f"target >= {CAPACITY_TARGET}) | {f['rows']} rows, {f['rows_per_request']}/request | "
+            f"per row: operator CPU {f['operator_cpu_us_per_row']:.0f} us, serial loop CPU "
+            f"{f['serial_cpu_us_per_row']:.0f} us of {f['serial_wall_us_per_row']:.0f} us, "
+            f"sandbox {f['server_us_per_row']:.0f} us")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--vendors", default="")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    run(args.rows, [v for v in args.vendors.split(",") if v], with_profile=args.profile)
+
+
+if __name__ == "__main__":
+    main()
