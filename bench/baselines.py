@@ -51,15 +51,37 @@ def _chunks(rows: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str
         yield chunk
 
 
-# -- per vendor: log in, then one request per batch of rows ------------------------------------------
+# -- per vendor: log in the plain way ------------------------------------------------------------------
 
 
-def _ecm_plan(base_url: str, session: requests.Session, dialer: UploadDialer) -> Callable[[list[dict]], PlannedRequest]:
+def ecm_headers(base_url: str, session: requests.Session) -> dict[str, str]:
     creds = credentials("expertflow")
     answer = session.get(f"{base_url}/umm/api/login", json={"username": creds["login"], "password": creds["password"]},
                          timeout=30)
     answer.raise_for_status()
-    headers = {"Authorization": f"Bearer {answer.json()['token']}"}
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def sinch_headers() -> dict[str, str]:
+    creds = credentials("sinch")
+    token = base64.b64encode(f"{creds['login']}:{creds['password']}".encode()).decode()
+    return {"Authorization": f"Basic {token}", SINCH_API_KEY_HEADER: creds["api_key"]}
+
+
+def ameyo_session_id(base_url: str, session: requests.Session) -> str:
+    creds = credentials("ameyo")
+    login = {"userId": creds["login"], "password": creds["password"], "terminal": "127.0.0.1",
+             "clientType": "CustomerManagerApi"}
+    answer = session.post(base_url + AMEYO_COMMAND, data={"command": "login", "data": json.dumps(login)}, timeout=30)
+    answer.raise_for_status()
+    return str(answer.json()["sessionId"])
+
+
+# -- per vendor: one request per batch of rows ------------------------------------------------------------
+
+
+def _ecm_plan(base_url: str, session: requests.Session, dialer: UploadDialer) -> Callable[[list[dict]], PlannedRequest]:
+    headers = ecm_headers(base_url, session)
 
     def plan(rows: list[dict]) -> PlannedRequest:
         (row,) = rows  # insertCallback takes one contact
@@ -71,9 +93,7 @@ def _ecm_plan(base_url: str, session: requests.Session, dialer: UploadDialer) ->
 
 
 def _sinch_plan(base_url: str, session: requests.Session, dialer: UploadDialer) -> Callable[[list[dict]], PlannedRequest]:
-    creds = credentials("sinch")
-    token = base64.b64encode(f"{creds['login']}:{creds['password']}".encode()).decode()
-    headers = {"Authorization": f"Basic {token}", SINCH_API_KEY_HEADER: creds["api_key"]}
+    headers = sinch_headers()
     path = f"/RI/obi/campaigns/{dialer.campaign_id}/customers/list"
 
     def plan(rows: list[dict]) -> PlannedRequest:
@@ -85,12 +105,7 @@ def _sinch_plan(base_url: str, session: requests.Session, dialer: UploadDialer) 
 
 
 def _ameyo_plan(base_url: str, session: requests.Session, dialer: UploadDialer) -> Callable[[list[dict]], PlannedRequest]:
-    creds = credentials("ameyo")
-    login = {"userId": creds["login"], "password": creds["password"], "terminal": "127.0.0.1",
-             "clientType": "CustomerManagerApi"}
-    answer = session.post(base_url + AMEYO_COMMAND, data={"command": "login", "data": json.dumps(login)}, timeout=30)
-    answer.raise_for_status()
-    session_id = answer.json()["sessionId"]
+    session_id = ameyo_session_id(base_url, session)
 
     def plan(rows: list[dict]) -> PlannedRequest:
         data = {"campaignId": int(dialer.campaign_id), "leadId": dialer.lead_id, "sessionId": session_id,

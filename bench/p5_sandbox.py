@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from bench.baselines import ameyo_session_id, ecm_headers, sinch_headers
 from bench.common import credentials, sandbox_process
 from bench.lean_client import raw_request, send_all
 
@@ -22,29 +23,20 @@ CONNECTIONS = 8
 
 def _small_requests(base_url: str) -> dict[str, bytes]:
     """One small authenticated JSON read per vendor (a campaign or its list)."""
-    ecm = credentials("expertflow")
-    token = requests.get(f"{base_url}/umm/api/login", json={"username": ecm["login"], "password": ecm["password"]},
-                         timeout=30).json()["token"]
-    sinch = credentials("sinch")
-    basic = base64.b64encode(f"{sinch['login']}:{sinch['password']}".encode()).decode()
+    session = requests.Session()
     mc = credentials("maxcontact")
-    mc_token = requests.get(f"{base_url}/webservices/services/apitoken/login/{mc['login']}", timeout=30,
-                            headers={"Authorization": base64.b64encode(mc["password"].encode()).decode(),
-                                     "Accept": "application/json"}).json()["TokenKey"]
-    ameyo = credentials("ameyo")
-    login = {"userId": ameyo["login"], "password": ameyo["password"], "terminal": "127.0.0.1",
-             "clientType": "CustomerManagerApi"}
-    session_id = requests.post(f"{base_url}/ameyowebaccess/command", timeout=30,
-                               data={"command": "login", "data": json.dumps(login)}).json()["sessionId"]
+    mc_token = session.get(f"{base_url}/webservices/services/apitoken/login/{mc['login']}", timeout=30,
+                           headers={"Authorization": base64.b64encode(mc["password"].encode()).decode(),
+                                    "Accept": "application/json"}).json()["TokenKey"]
+    session_id = ameyo_session_id(base_url, session)
     return {
         "ExpertFlow ECM GET /umm/ecm/campaign": raw_request(
-            "GET", "/umm/ecm/campaign", headers={"Authorization": f"Bearer {token}"}),
+            "GET", "/umm/ecm/campaign", headers=ecm_headers(base_url, session)),
         "Sinch GET /RI/obi/campaigns/{id}": raw_request(
-            "GET", "/RI/obi/campaigns/62718C7889CC44F7B944C1A6F6BE9B7F",
-            headers={"Authorization": f"Basic {basic}", "x-api-key": sinch["api_key"]}),
+            "GET", "/RI/obi/campaigns/62718C7889CC44F7B944C1A6F6BE9B7F", headers=sinch_headers()),
         "MaxContact GET campaigns": raw_request(
-            "GET", "/webservices/services/management/campaigns", headers={"Cookie": f"TokenKey={mc_token}",
-                                                                "Accept": "application/json"}),
+            "GET", "/webservices/services/management/campaigns",
+            headers={"Cookie": f"TokenKey={mc_token}", "Accept": "application/json"}),
         "Ameyo command=getLeadsForCampaign": raw_request(
             "POST", "/ameyowebaccess/command",
             form={"command": "getLeadsForCampaign", "data": json.dumps({"campaignId": 1, "sessionId": session_id})}),
