@@ -1,10 +1,9 @@
 """What the benchmarks share: the sandbox in its own process, contact files, the three upload
-dialers, and a JSON-only task state store like Airflow's."""
+dialers."""
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import statistics
 from collections.abc import Iterator
@@ -80,21 +79,6 @@ def write_contacts_csv(path: Path, rows: int, *, block: int) -> Path:
 def read_contacts_csv(path: Path) -> Iterator[dict[str, str]]:
     with path.open(newline="") as handle:
         yield from csv.DictReader(handle)
-
-
-class JsonStateStore:
-    """``context["task_state_store"]`` as Airflow 3.3 offers it (JSON values only), in memory."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.writes = 0
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.values[key] = json.loads(json.dumps(value))
-        self.writes += 1
 
 
 def median(values: list[float]) -> float:

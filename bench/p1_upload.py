@@ -25,7 +25,6 @@ from bench.common import (
     UPLOAD_ARGUMENTS,
     UPLOAD_DIALERS,
     WORK_DIR,
-    JsonStateStore,
     UploadDialer,
     ratio,
     sandbox_process,
@@ -53,7 +52,9 @@ def run_operator(dialer: UploadDialer, csv_path: Path, *, profile_to: Path | Non
         rejects_path=str(csv_path) + ".rejects.csv",
         **UPLOAD_ARGUMENTS,
     )
-    context = {"task_state_store": JsonStateStore()}
+    from airflow_provider_dialers.uploads.checkpoint import MemoryStateStore
+
+    context = {"task_state_store": MemoryStateStore()}
     if profile_to is None:
         started, cpu_started = time.perf_counter(), time.process_time()
         result = operator.execute(context)

@@ -40,6 +40,8 @@ HEAVY_PREFIXES: tuple[str, ...] = (
     "uvicorn",
     "starlette",
     "airflow.providers.http",
+    "airflow_provider_dialers.hooks",  # the hook modules import requests / HttpHook
+    "airflow_provider_dialers.sandbox",
 )
 
 # The child prints one JSON line: its timings and the heavy modules present after each step.

@@ -24,6 +24,7 @@ from airflow_provider_dialers.capabilities import (
 )
 from airflow_provider_dialers.contacts import Contact, dedupe_key
 from airflow_provider_dialers.hooks.base import DialerTransientError
+from airflow_provider_dialers.uploads.checkpoint import MemoryStateStore
 
 REJECTED_SUFFIX = "999"
 
@@ -146,21 +147,8 @@ class NoUploadDialer(DialerCapabilities):
         self.closed = True
 
 
-class DictStateStore:
-    """``context["task_state_store"]`` as Airflow 3.3 offers it, backed by a dict (survives "retries")."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.writes = 0
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        import json
-
-        self.values[key] = json.loads(json.dumps(value))  # only JSON survives, as in Airflow
-        self.writes += 1
+#: ``context["task_state_store"]`` as Airflow 3.3 offers it, in memory (survives "retries").
+DictStateStore = MemoryStateStore
 
 
 def contact_rows(count: int, *, start: int = 1) -> list[ContactRow]:

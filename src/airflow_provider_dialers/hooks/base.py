@@ -389,7 +389,8 @@ class DialerHook(HttpHook, DialerCapabilities):
     @property
     def transport(self) -> PooledTransport:
         """Sends the hook's calls over the session's keep-alive connections (see ``hooks.transport``)."""
-        self.get_conn()
+        if self._transport is None:
+            self.get_conn()
         assert self._transport is not None
         return self._transport
 

@@ -10,6 +10,7 @@ row).
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,6 +31,22 @@ class TaskStateStore(Protocol):
     def get(self, key: str, default: Any = None) -> Any: ...
 
     def set(self, key: str, value: Any) -> None: ...
+
+
+class MemoryStateStore:
+    """A :class:`TaskStateStore` kept in memory, for running an upload outside an Airflow task
+    (tests, notebooks, benchmarks). Like Airflow's, it keeps only what survives JSON."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.writes = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = json.loads(json.dumps(value))
+        self.writes += 1
 
 
 @dataclass

@@ -25,41 +25,35 @@ class DigestSet:
         return self._count
 
     def __contains__(self, digest: int) -> bool:
-        digest = digest or 1
-        slots, mask = self._slots, self._mask
-        index = digest & mask
-        while (value := slots[index]) != _EMPTY:
-            if value == digest:
-                return True
-            index = (index + 1) & mask
-        return False
+        return self._slots[self._slot_of(digest or 1)] != _EMPTY
 
     def add(self, digest: int) -> bool:
         """Add ``digest`` (0 <= digest < 2**64); True if it was not there yet."""
         digest = digest or 1
-        slots, mask = self._slots, self._mask
-        index = digest & mask
-        while (value := slots[index]) != _EMPTY:
-            if value == digest:
-                return False
-            index = (index + 1) & mask
-        slots[index] = digest
+        index = self._slot_of(digest)
+        if self._slots[index] != _EMPTY:
+            return False
+        self._slots[index] = digest
         self._count += 1
-        if self._count * 2 > len(slots):
+        if self._count * 2 > len(self._slots):
             self._grow()
         return True
+
+    def _slot_of(self, digest: int) -> int:
+        """The slot holding ``digest``, or the empty slot where it would go."""
+        slots, mask = self._slots, self._mask
+        index = digest & mask
+        while (value := slots[index]) != _EMPTY and value != digest:
+            index = (index + 1) & mask
+        return index
 
     def _grow(self) -> None:
         old = self._slots
         self._slots = _zeroed(len(old) * 2)
         self._mask = len(self._slots) - 1
-        slots, mask = self._slots, self._mask
         for digest in old:
             if digest != _EMPTY:
-                index = digest & mask
-                while slots[index] != _EMPTY:
-                    index = (index + 1) & mask
-                slots[index] = digest
+                self._slots[self._slot_of(digest)] = digest
 
 
 def _zeroed(size: int) -> array:
