@@ -46,7 +46,7 @@ def toy(toy_server: Sandbox, monkeypatch: pytest.MonkeyPatch):
 def make_hook(**kwargs) -> ToyHook:
     hook = ToyHook(retry_policy=kwargs.pop("retry_policy", FAST), **kwargs)
     hook.sleeps = []
-    hook._sleep = hook.sleeps.append  # record waits instead of sleeping
+    hook.sleep = hook.sleeps.append  # record waits instead of sleeping
     return hook
 
 
