@@ -2,8 +2,8 @@
 
 Operators and sensors call only these methods, whatever the dialer: the hook is chosen from the
 connection's type (:func:`airflow_provider_dialers.hooks.get_dialer_hook`). A vendor whose API has
-no way to do something raises :class:`~airflow_provider_dialers.hooks.base.DialerNotSupportedError`
-naming the vendor and what it lacks; the README has the capability x vendor matrix.
+no way to do something raises :class:`~airflow_provider_dialers.errors.DialerNotSupportedError`
+naming the vendor and what it lacks; README.md has the capability x vendor matrix.
 """
 
 from __future__ import annotations

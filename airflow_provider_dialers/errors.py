@@ -1,8 +1,8 @@
 """The provider's errors and the secret registry that redacts their texts.
 
-Kept apart from :mod:`airflow_provider_dialers.hooks.base` (which re-exports every name here) so
-operators and sensors can catch and raise these errors without loading ``requests``, ``tenacity``
-or ``HttpHook`` when a DAG file is parsed. Only the standard library and Airflow's SDK here.
+A light module (the standard library and Airflow's SDK only), so operators and sensors can catch and
+raise these errors without loading ``requests``, ``tenacity`` or ``HttpHook`` when a DAG file is
+parsed. ``airflow_provider_dialers.hooks.base`` re-exports every name here, as the same objects.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def settle_ecm_campaign(core: Any, campaign_id: str) -> None:
 
 def seed_sinch_campaign(core: Any, contacts: int) -> str:
     """An Active Sinch OBI campaign with ``contacts`` customers not called yet; its id."""
-    from airflow_provider_dialers.sandbox import sinch as obi
+    from airflow_provider_dialers.sandbox.sinch import state as obi
 
     sandbox = core.vendors["sinch"]
     now = datetime.now(timezone.utc)
@@ -86,7 +86,7 @@ def seed_sinch_campaign(core: Any, contacts: int) -> str:
 
 def settle_sinch_campaign(core: Any, campaign_id: str) -> None:
     """Every customer handled (SUCCESS or REFUSAL) and the campaign Handled, as the dialer leaves it."""
-    from airflow_provider_dialers.sandbox import sinch as obi
+    from airflow_provider_dialers.sandbox.sinch import state as obi
 
     campaign = core.vendors["sinch"].campaigns[campaign_id]
     for n, customer in enumerate(campaign.customers.values()):

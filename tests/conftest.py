@@ -1,14 +1,29 @@
-"""Shared fixtures: one sandbox per test session (real HTTP on localhost), reset before each test."""
+"""Shared fixtures: one sandbox per test session (real HTTP on localhost), reset before each test.
+
+Some fixtures read settings from the requesting test module:
+
+* ``HOOK_CLASS`` (required by ``hook``): the hook class the module tests, e.g. ``MaxContactHook``;
+* ``HOOK_CONN_ID`` (optional): the connection ``hook`` uses, by default the class's default one;
+* ``HOOK_RETRY_POLICY`` (optional): the retry policy of ``hook``, by default ``tests.support.FAST``
+  (``None``: the hook's own default policy);
+* ``DIALER_RETRY_POLICY`` (optional): the retry policy of ``fast_dialer_hooks``, by default ``FAST``.
+
+Plain helpers and constants (no fixtures) are in ``tests/support.py``.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from airflow_provider_dialers.sandbox import Sandbox, SandboxClient
 from airflow_provider_dialers.sandbox.core import SandboxConfig
+from tests.support import FAST
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +56,6 @@ def make_connection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch):
     ``make_connection("ecm_bad", "expertflow_ecm", password="wrong")`` starts from the sandbox's
     default connection of that type and overrides the given fields (``extra`` is merged).
     """
-    import json
-
     from airflow_provider_dialers.sandbox import SANDBOX_CONNECTIONS
 
     def factory(conn_id: str, conn_type: str, **overrides) -> str:
@@ -55,6 +68,79 @@ def make_connection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch):
         return conn_id
 
     return factory
+
+
+# -- the live state of each vendor's sandbox -------------------------------------------------------
+
+
+@pytest.fixture
+def ecm(sandbox: Sandbox) -> Any:
+    """The live ExpertFlow ECM sandbox state."""
+    return sandbox.core.vendors["expertflow"]
+
+
+@pytest.fixture
+def mc(sandbox: Sandbox) -> Any:
+    """The live MaxContact sandbox state."""
+    return sandbox.core.vendors["maxcontact"]
+
+
+@pytest.fixture
+def obi(sandbox: Sandbox) -> Any:
+    """The live Sinch OBI sandbox state."""
+    return sandbox.core.vendors["sinch"]
+
+
+@pytest.fixture
+def ameyo(sandbox: Sandbox) -> Any:
+    """The live Ameyo sandbox state."""
+    return sandbox.core.vendors["ameyo"]
+
+
+# -- hooks -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hook(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Any]:
+    """The test module's ``HOOK_CLASS`` on the sandbox, with fast retries; closed after the test."""
+    module = request.module
+    conn_id = getattr(module, "HOOK_CONN_ID", None)
+    with module.HOOK_CLASS(conn_id, retry_policy=getattr(module, "HOOK_RETRY_POLICY", FAST)) as dialer_hook:
+        yield dialer_hook
+
+
+@pytest.fixture
+def fast_dialer_hooks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hook ``hooks.get_dialer_hook`` builds (for operators, sensors...) retries fast: with
+    the module's ``DIALER_RETRY_POLICY``, else ``FAST``."""
+    from airflow_provider_dialers import hooks
+
+    policy = getattr(request.module, "DIALER_RETRY_POLICY", FAST)
+    monkeypatch.setattr(hooks, "get_dialer_hook", functools.partial(hooks.get_dialer_hook, retry_policy=policy))
+
+
+# -- a toy token-auth vendor (tests/toy_vendor.py) on a sandbox of its own -------------------------
+
+
+@pytest.fixture(scope="module")
+def toy_server() -> Iterator[Sandbox]:
+    from tests.toy_vendor import ToySandbox
+
+    with Sandbox(vendors=[ToySandbox]) as server:
+        yield server
+
+
+@pytest.fixture
+def toy(toy_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The toy sandbox in its seeded state, its connection ``toy_default`` defined; faults cleared after."""
+    from tests.toy_vendor import TOY_LOGIN, TOY_PASSWORD
+
+    toy_server.core.reset()
+    conn = {"conn_type": "toy", "host": toy_server.url, "login": TOY_LOGIN, "password": TOY_PASSWORD,
+            "extra": {"timeout": 2, "api_key": "must-not-become-a-header", "api_version": "9"}}
+    monkeypatch.setenv("AIRFLOW_CONN_TOY_DEFAULT", json.dumps(conn))
+    yield toy_server
+    toy_server.core.faults.clear()
 
 
 # -- reliability figures ---------------------------------------------------------------------------

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from airflow_provider_dialers.hooks.ameyo import AmeyoHook
-from airflow_provider_dialers.hooks.base import RetryPolicy
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
-
-
-@pytest.fixture
-def hook(sandbox) -> Iterator[AmeyoHook]:
-    with AmeyoHook(retry_policy=FAST) as ameyo:
-        yield ameyo
+HOOK_CLASS = AmeyoHook  # the ``hook`` fixture (conftest.py)
 
 
 def outcomes(hook: AmeyoHook, campaign_id: int) -> dict[int, tuple[str, int]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,25 +21,10 @@ from airflow_provider_dialers.hooks.base import (
     register_secret,
 )
 from airflow_provider_dialers.sandbox import Sandbox
-from tests.toy_vendor import TOY_LOGIN, TOY_PASSWORD, ToyHook, ToySandbox
+from tests.toy_vendor import TOY_LOGIN, TOY_PASSWORD, ToyHook
 
+#: Unlike ``tests.support.FAST``: at most four attempts (tests below count them).
 FAST = RetryPolicy(max_attempts=4, backoff_initial=0.01, backoff_max=0.05)
-
-
-@pytest.fixture(scope="module")
-def toy_server() -> Iterator[Sandbox]:
-    with Sandbox(vendors=[ToySandbox]) as server:
-        yield server
-
-
-@pytest.fixture
-def toy(toy_server: Sandbox, monkeypatch: pytest.MonkeyPatch):
-    toy_server.core.reset()
-    conn = {"conn_type": "toy", "host": toy_server.url, "login": TOY_LOGIN, "password": TOY_PASSWORD,
-            "extra": {"timeout": 2, "api_key": "must-not-become-a-header", "api_version": "9"}}
-    monkeypatch.setenv("AIRFLOW_CONN_TOY_DEFAULT", json.dumps(conn))
-    yield toy_server
-    toy_server.core.faults.clear()
 
 
 def make_hook(**kwargs) -> ToyHook:

@@ -4,7 +4,6 @@ the Ameyo mapping (contact -> customer record, answers -> RowOutcome) on its own
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pendulum
@@ -23,29 +22,17 @@ from airflow_provider_dialers.hooks.base import (
     DialerNotSupportedError,
     DialerRequestError,
     DialerValidationError,
-    RetryPolicy,
 )
-from airflow_provider_dialers.mappings import ameyo as mapping
+from airflow_provider_dialers.vendors.ameyo import records as mapping
+from tests.support import FAST
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+HOOK_CLASS = AmeyoHook  # the ``hook`` fixture (conftest.py)
 CAMPAIGN = "1"  # MoviStarSurvey: leads 1, 21, 39 enabled (maxAttempt 10), 35 disabled
 EMPTY_LEAD = 39
 SKIP = UploadOptions(lead_id=EMPTY_LEAD, on_duplicate="skip")
 UPDATE = UploadOptions(lead_id=EMPTY_LEAD, on_duplicate="update")
 DRY_RUN = UploadOptions(lead_id=EMPTY_LEAD, dry_run=True)
 DIAL_AT = "2031-03-01T10:00:00-06:00"  # 16:00 UTC, 21:30 in Asia/Kolkata
-
-
-@pytest.fixture
-def hook(sandbox) -> Iterator[AmeyoHook]:
-    with AmeyoHook(retry_policy=FAST) as ameyo:
-        yield ameyo
-
-
-@pytest.fixture
-def ameyo(sandbox):
-    """The sandbox's live Ameyo state."""
-    return sandbox.core.vendors["ameyo"]
 
 
 def contact_rows(*contacts: dict[str, Any]) -> list[ContactRow]:

@@ -14,7 +14,6 @@ from airflow_provider_dialers.hooks.base import (
     DialerNotSupportedError,
     DialerRequestError,
     DialerValidationError,
-    RetryPolicy,
 )
 from airflow_provider_dialers.hooks.expertflow import (
     CAMPAIGN_REQUIRED_FIELDS,
@@ -22,9 +21,9 @@ from airflow_provider_dialers.hooks.expertflow import (
     ExpertflowEcmHook,
     RequestState,
 )
-from airflow_provider_dialers.mappings.expertflow import EcmContactMapping
+from airflow_provider_dialers.vendors.expertflow.records import EcmContactMapping
+from tests.support import FAST
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 VENDOR = "ExpertFlow ECM"
 WELCOME, SALES = "1", "2"  # seeded: Welcome IVR runs (5 pending contacts), Sales Agent is paused
 SINGLE_ATTEMPT_STRATEGY = 2
@@ -36,12 +35,6 @@ SKIP = UploadOptions()
 
 #: ECM release of each connection; the sandbox answers as that release.
 RELEASES = {"expertflow_ecm_default": "13.3", "expertflow_ecm_132": "13.2"}
-
-
-@pytest.fixture
-def ecm(sandbox) -> Any:
-    """The live ExpertflowSandbox state."""
-    return sandbox.core.vendors["expertflow"]
 
 
 @pytest.fixture(params=sorted(RELEASES))

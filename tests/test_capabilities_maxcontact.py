@@ -13,29 +13,15 @@ from airflow_provider_dialers.contacts import parse_callback, parse_contact
 from airflow_provider_dialers.hooks.base import (
     DialerNotSupportedError,
     DialerValidationError,
-    RetryPolicy,
 )
 from airflow_provider_dialers.hooks.maxcontact import CampaignStatus, CampaignType, MaxContactHook
-from airflow_provider_dialers.mappings import maxcontact as mapping
+from airflow_provider_dialers.vendors.maxcontact import records as mapping
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+HOOK_CLASS = MaxContactHook  # the ``hook`` fixture (conftest.py)
 CAMPAIGNS = "/webservices/services/management/campaigns"
 MANAGEMENT = "/webservices/services/management"
 SPEC = {"CampaignName": "Autumn Renewals", "Type": "Progressive", "CallerId": "01614960001",
         "Description": "created by a test", "NotReadyWaitTime": "5", "HoursPerWorkingDay": 7.5}
-
-
-@pytest.fixture
-def hook(sandbox) -> MaxContactHook:
-    hook = MaxContactHook(retry_policy=FAST)
-    yield hook
-    hook.close()
-
-
-@pytest.fixture
-def mc(sandbox):
-    """The live sandbox vendor state."""
-    return sandbox.core.vendors["maxcontact"]
 
 
 def management_calls(sandbox_client, method: str | None = None, path: str = MANAGEMENT) -> list[dict]:

@@ -17,10 +17,9 @@ from airflow_provider_dialers.hooks.base import (
     DialerNotSupportedError,
     DialerRequestError,
     DialerValidationError,
-    RetryPolicy,
 )
 from airflow_provider_dialers.hooks.sinch import CustomerItemResult, SinchObiHook
-from airflow_provider_dialers.mappings.sinch import (
+from airflow_provider_dialers.vendors.sinch.records import (
     TERMINAL_RESULTS,
     CustomerResult,
     campaign_progress,
@@ -28,25 +27,13 @@ from airflow_provider_dialers.mappings.sinch import (
     outcome_from_item,
 )
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+HOOK_CLASS = SinchObiHook  # the ``hook`` fixture (conftest.py)
 VENDOR = SinchObiHook.vendor_name
 ACTIVE = "62718C7889CC44F7B944C1A6F6BE9B7F"  # "Spring Renewals", Active, customers 1001-1006
 PASSIVE = "8A7C98EAF1164F2FAA93B98EECB95D76"  # "Test Campaign", Passive, customers 2001-2004
 HANDLED = "E49625CFDF58E311B764005056A7012B"  # "Training campaign", Handled: SUCCESS, REFUSAL, MAXCALLS
 AGENT = "21A144F1824E4C768868D10201608E2E"
 SKIP = UploadOptions()
-
-
-@pytest.fixture
-def hook(sandbox) -> SinchObiHook:
-    with SinchObiHook(retry_policy=FAST) as sinch_hook:
-        yield sinch_hook
-
-
-@pytest.fixture
-def obi(sandbox):
-    """The Sinch sandbox's live state."""
-    return sandbox.core.vendors["sinch"]
 
 
 def contact_rows(*contacts: dict[str, Any]) -> list[ContactRow]:

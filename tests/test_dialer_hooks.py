@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_dialers.get_provider_info import get_provider_info
 from airflow_provider_dialers.hooks import DIALER_HOOKS, dialer_hook_class, get_dialer_hook
 from airflow_provider_dialers.hooks.base import DialerHook
-from airflow_provider_dialers.get_provider_info import get_provider_info
 
 CONN_IDS = ["expertflow_ecm_default", "expertflow_ecm_132", "maxcontact_default", "sinch_obi_default", "ameyo_default"]
 

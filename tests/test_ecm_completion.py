@@ -4,7 +4,7 @@ contact is in flight, even when contacts change state while the states are being
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,19 +20,12 @@ from airflow_provider_dialers.triggers import CampaignCompletionTrigger
 from bench import p3_poll
 
 ECM = "expertflow_ecm_default"
+#: The ``hook`` fixture (conftest.py): an ECM hook on ECM, with the hook's own default retry policy.
+HOOK_CLASS = ExpertflowEcmHook
+HOOK_CONN_ID = ECM
+HOOK_RETRY_POLICY = None
 #: Counting every contact, each in-flight state, each terminal state, every contact again.
 COMPLETE_CHECK = 1 + len(IN_FLIGHT_STATES) + len(TERMINAL_COUNT_ORDER) + 1
-
-
-@pytest.fixture
-def ecm(sandbox) -> Any:
-    return sandbox.core.vendors["expertflow"]
-
-
-@pytest.fixture
-def hook(sandbox) -> Iterator[ExpertflowEcmHook]:
-    with ExpertflowEcmHook(ECM) as ecm_hook:
-        yield ecm_hook
 
 
 def campaign_in_states(sandbox, ecm, *states: RequestState) -> str:

@@ -38,11 +38,6 @@ def api(sandbox) -> Ecm:
     return Ecm(sandbox.url).login()
 
 
-@pytest.fixture
-def ecm(sandbox) -> Any:
-    return sandbox.core.vendors["expertflow"]
-
-
 def assert_error(response: requests.Response, status: int, message: str) -> None:
     body = response.json()
     assert response.status_code == status and body["status"] == status

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
@@ -24,25 +23,13 @@ from airflow_provider_dialers.hooks.base import (
     DialerRequestError,
     DialerResponseError,
     DialerTransientError,
-    RetryPolicy,
 )
 from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS
+from tests.support import FAST
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+HOOK_CLASS = AmeyoHook  # the ``hook`` fixture (conftest.py)
 PASSWORD = DEFAULT_CREDENTIALS["ameyo"]["password"]
 STATUS_COLUMNS = ("status", "attempts")
-
-
-@pytest.fixture
-def hook(sandbox) -> Iterator[AmeyoHook]:
-    with AmeyoHook(retry_policy=FAST) as ameyo:
-        yield ameyo
-
-
-@pytest.fixture
-def ameyo(sandbox):
-    """The sandbox's live Ameyo state."""
-    return sandbox.core.vendors["ameyo"]
 
 
 def log_since(sandbox_client, seq: int = 0) -> list[dict]:

@@ -18,7 +18,6 @@ from airflow_provider_dialers.hooks.base import (
     DialerRequestError,
     DialerResponseError,
     DialerTransientError,
-    RetryPolicy,
     redact,
 )
 from airflow_provider_dialers.hooks.expertflow import (
@@ -29,8 +28,9 @@ from airflow_provider_dialers.hooks.expertflow import (
     RequestState,
 )
 from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS
+from tests.support import FAST
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+HOOK_CLASS = ExpertflowEcmHook  # the ``hook`` fixture (conftest.py), on expertflow_ecm_default
 PASSWORD = DEFAULT_CREDENTIALS["expertflow"]["password"]
 WELCOME, SALES, COLLECTIONS = 1, 2, 3  # seeded campaigns: running, paused, disabled
 DEFAULT_STRATEGY, SINGLE_STRATEGY = 1, 2
@@ -42,21 +42,9 @@ def make_hook(conn_id: str = "expertflow_ecm_default") -> ExpertflowEcmHook:
 
 
 @pytest.fixture
-def hook(sandbox) -> Iterator[ExpertflowEcmHook]:
-    with make_hook() as ecm_hook:
-        yield ecm_hook
-
-
-@pytest.fixture
 def hook_132(sandbox) -> Iterator[ExpertflowEcmHook]:
     with make_hook("expertflow_ecm_132") as ecm_hook:
         yield ecm_hook
-
-
-@pytest.fixture
-def ecm(sandbox) -> Any:
-    """The live ExpertflowSandbox state."""
-    return sandbox.core.vendors["expertflow"]
 
 
 def requests_to(client, path: str, method: str | None = None) -> list[dict]:

@@ -12,30 +12,17 @@ from airflow_provider_dialers.hooks.base import (
     DialerRequestError,
     DialerResponseError,
     DialerTransientError,
-    RetryPolicy,
     redact,
 )
 from airflow_provider_dialers.hooks.maxcontact import CampaignStatus, CampaignType, MaxContactHook
 from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS
 from airflow_provider_dialers.sandbox.maxcontact import NEW_CAMPAIGN_LEADS
+from tests.support import FAST
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+HOOK_CLASS = MaxContactHook  # the ``hook`` fixture (conftest.py)
 PASSWORD = DEFAULT_CREDENTIALS["maxcontact"]["password"]
 WRONG_PASSWORD = "wrong-pass-123"
 CAMPAIGNS = "/webservices/services/management/campaigns"
-
-
-@pytest.fixture
-def hook(sandbox) -> MaxContactHook:
-    hook = MaxContactHook(retry_policy=FAST)
-    yield hook
-    hook.close()
-
-
-@pytest.fixture
-def mc(sandbox):
-    """The live sandbox vendor state."""
-    return sandbox.core.vendors["maxcontact"]
 
 
 def logged(sandbox_client, method: str, path: str) -> list[dict]:

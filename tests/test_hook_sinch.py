@@ -14,7 +14,6 @@ from airflow_provider_dialers.hooks.base import (
     DialerRequestError,
     DialerResponseError,
     DialerTransientError,
-    RetryPolicy,
 )
 from airflow_provider_dialers.hooks.sinch import (
     CustomerListResult,
@@ -24,8 +23,9 @@ from airflow_provider_dialers.hooks.sinch import (
     format_datetime,
 )
 from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS
+from tests.support import FAST
 
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+HOOK_CLASS = SinchObiHook  # the ``hook`` fixture (conftest.py)
 ACTIVE = "62718C7889CC44F7B944C1A6F6BE9B7F"  # "Spring Renewals", Active, 6 customers
 PASSIVE = "8A7C98EAF1164F2FAA93B98EECB95D76"  # "Test Campaign", Passive, 4 customers
 HANDLED = "E49625CFDF58E311B764005056A7012B"  # "Training campaign", Handled, with statistics
@@ -36,18 +36,6 @@ CREDS = DEFAULT_CREDENTIALS["sinch"]
 
 def as_id36(id32: str) -> str:
     return f"{id32[:8]}-{id32[8:12]}-{id32[12:16]}-{id32[16:20]}-{id32[20:]}".lower()
-
-
-@pytest.fixture
-def hook(sandbox) -> SinchObiHook:
-    with SinchObiHook(retry_policy=FAST) as sinch_hook:
-        yield sinch_hook
-
-
-@pytest.fixture
-def obi(sandbox):
-    """The Sinch sandbox's live state."""
-    return sandbox.core.vendors["sinch"]
 
 
 def vendor_requests(sandbox_client, path: str | None = None) -> list[dict]:

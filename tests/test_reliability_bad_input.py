@@ -13,7 +13,6 @@ checkpoint must claim only rows the dialer confirmed, and a retry must land each
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import re
 import shutil
@@ -28,11 +27,11 @@ from airflow_provider_dialers.hooks.base import (
     DialerAuthError,
     DialerError,
     DialerResponseError,
-    RetryPolicy,
 )
 from airflow_provider_dialers.operators import UploadContactsOperator
 from airflow_provider_dialers.uploads.checkpoint import CHECKPOINT_KEY
 from airflow_provider_dialers.uploads.engine import CapabilityContractError, UploadRejectedError
+from tests.support import first_phones
 from tests.test_uploads_fakes import DictStateStore
 
 CORPUS = Path(__file__).parent / "data" / "bad_inputs"
@@ -55,27 +54,13 @@ UPLOAD_PATHS = {
     "sinch": r"/customers/list$",
     "ameyo": r"/ameyowebaccess/command$",  # every Ameyo command, login included, shares this path
 }
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 #: Figures for the closing summary, filled by the tests below and recorded by the last one.
 FIGURES: dict[str, Counter] = {vendor: Counter() for vendor in DIALERS}
 MALFORMED: Counter = Counter()
 
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(hooks, "get_dialer_hook", functools.partial(hooks.get_dialer_hook, retry_policy=FAST))
-
-
-def stored_phones(sandbox, vendor: str, campaign_id: str) -> list[str]:
-    """The first phone of every contact the sandbox holds for the campaign, in insertion order."""
-    state = sandbox.client.state(vendor)
-    if vendor == "expertflow":
-        return [c["phone1"] for c in state["callbacks"] if str(c["campaignId"]) == campaign_id]
-    if vendor == "sinch":
-        return [c["numbers"].split(";")[0] for c in state["campaigns"][campaign_id]["customers"]]
-    return [c["customerData"]["phone1"] for c in state["customers"] if str(c["campaignId"]) == campaign_id]
+pytestmark = pytest.mark.usefixtures("fast_dialer_hooks")
 
 
 def upload_requests(sandbox, vendor: str) -> list[dict[str, Any]]:
@@ -119,7 +104,7 @@ def test_bad_input_case(sandbox, tmp_path, case, vendor):
     conn_id, campaign_id = DIALERS[vendor]
     source = tmp_path / entry["file"]  # a copy: the rejects file is written next to the source
     shutil.copyfile(CORPUS / entry["file"], source)
-    before = stored_phones(sandbox, vendor, campaign_id)
+    before = first_phones(sandbox, vendor, campaign_id)
     store = DictStateStore()
     operator = UploadContactsOperator(task_id="upload", dialer_conn_id=conn_id, campaign_id=campaign_id,
                                       source=str(source), **{**SAME_ARGUMENTS, **entry["args"]})
@@ -131,7 +116,7 @@ def test_bad_input_case(sandbox, tmp_path, case, vendor):
             operator.execute({"task_state_store": store})
         assert type(raised.value) is ValueError
         assert sandbox.client.requests(vendor=vendor) == []  # not even a login
-        assert stored_phones(sandbox, vendor, campaign_id) == before
+        assert first_phones(sandbox, vendor, campaign_id) == before
         assert not list(tmp_path.glob("*.rejects.csv"))
         FIGURES[vendor]["whole_file_errors"] += 1
         return
@@ -164,7 +149,7 @@ def test_bad_input_case(sandbox, tmp_path, case, vendor):
     assert [int(r["row"]) for r in rejects] == sorted(int(r["row"]) for r in rejects)  # in row order
 
     # Every valid row is in the dialer, once; nothing else was added (no rejected row half-sent).
-    added = stored_phones(sandbox, vendor, campaign_id)[len(before):]
+    added = first_phones(sandbox, vendor, campaign_id)[len(before):]
     assert Counter(added) == Counter(expected["accepted"].values()), case
     if expected["total"] == 0:
         assert result["requests"] == 0 and upload_requests(sandbox, vendor) == []
@@ -219,7 +204,7 @@ def test_a_malformed_upload_answer_fails_clearly_and_claims_nothing_unconfirmed(
     source = tmp_path / "contacts.csv"
     source.write_text("external_id,phone,timezone,name\n" + "".join(
         f"mal-{n},{phone},Europe/Berlin,Name {n}\n" for n, phone in enumerate(phones, start=1)))
-    before = stored_phones(sandbox, vendor, campaign_id)
+    before = first_phones(sandbox, vendor, campaign_id)
     store = DictStateStore()
 
     def upload() -> dict[str, Any]:
@@ -254,7 +239,7 @@ def test_a_malformed_upload_answer_fails_clearly_and_claims_nothing_unconfirmed(
     assert checkpoint["counters"] == {"total": BATCH, "accepted": BATCH, "rejected": 0, "duplicates": 0,
                                       "skipped_dnc": 0, "skipped_window": 0}
     assert [BATCH + 1, 2 * BATCH] in checkpoint["maybe_sent"]
-    stored_after_failure = stored_phones(sandbox, vendor, campaign_id)[len(before):]
+    stored_after_failure = first_phones(sandbox, vendor, campaign_id)[len(before):]
     # ECM took rows 11-13 one by one before its 14th answer was garbage; the others' batch 2 was not processed.
     assert stored_after_failure == phones[: BATCH + (3 if vendor == "expertflow" else 0)]
 
@@ -263,12 +248,12 @@ def test_a_malformed_upload_answer_fails_clearly_and_claims_nothing_unconfirmed(
     result = upload()
     assert (result["total"], result["accepted"], result["duplicates"], result["rejected"]) == (ROWS, ROWS, 0, 0)
     assert result["resumed_from_row"] == BATCH + 1
-    assert Counter(stored_phones(sandbox, vendor, campaign_id)[len(before):]) == Counter(phones)
+    assert Counter(first_phones(sandbox, vendor, campaign_id)[len(before):]) == Counter(phones)
     MALFORMED["upload_answers"] += 1
     MALFORMED["failed_clearly"] += 1
     MALFORMED["rows_claimed_unconfirmed"] += checkpoint["counters"]["accepted"] - BATCH
     MALFORMED["duplicates_after_retry"] += sum(c - 1 for c in Counter(
-        stored_phones(sandbox, vendor, campaign_id)[len(before):]).values())
+        first_phones(sandbox, vendor, campaign_id)[len(before):]).values())
 
 
 #: vendor -> (connection, the path get_campaign_progress reads first)

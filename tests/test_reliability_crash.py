@@ -33,6 +33,8 @@ import psutil
 import pytest
 import requests
 
+from tests.support import first_phones
+
 ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
 DAG_ID = "r2_crash_upload"
@@ -126,16 +128,6 @@ def _contacts_file(path: Path, vendor: str) -> list[str]:
     return phones
 
 
-def _first_phones(sandbox, vendor: str, campaign_id: str) -> list[str]:
-    """The first phone of every contact the sandbox holds for the campaign (one entry per contact)."""
-    state = sandbox.client.state(vendor)
-    if vendor == "expertflow":
-        return [c["phone1"] for c in state["callbacks"] if str(c["campaignId"]) == campaign_id]
-    if vendor == "sinch":
-        return [c["numbers"].split(";")[0] for c in state["campaigns"][campaign_id]["customers"]]
-    return [c["customerData"]["phone1"] for c in state["customers"] if str(c["campaignId"]) == campaign_id]
-
-
 def _vendor_requests(sandbox, vendor: str, since: int = 0, until: int | None = None) -> int:
     return sum(1 for r in sandbox.client.requests(vendor=vendor, since=since)
                if until is None or r["seq"] <= until)
@@ -186,14 +178,14 @@ def test_sigkill_of_the_task_process_mid_upload_then_the_retry_resumes_exactly_o
     conn_id, campaign_id, upload_path, delay = VENDORS[vendor]
     source, pid_dir, output = tmp_path / "contacts.csv", tmp_path / "pids", tmp_path / "dags-test.log"
     phones = _contacts_file(source, vendor)
-    before = _first_phones(sandbox, vendor, campaign_id)
+    before = first_phones(sandbox, vendor, campaign_id)
     sandbox.client.add_fault(action="delay", vendor=vendor, path=upload_path, method="POST", delay=delay,
                              count=None)
     conf = {"conn_id": conn_id, "campaign_id": campaign_id, "source": str(source), "pid_dir": str(pid_dir)}
     env = {**airflow_executor_env["env"], **sandbox.connection_env()}
 
     def stored() -> int:
-        return len(_first_phones(sandbox, vendor, campaign_id)) - len(before)
+        return len(first_phones(sandbox, vendor, campaign_id)) - len(before)
 
     with output.open("wb") as out:
         dags_test = subprocess.Popen(
@@ -237,7 +229,7 @@ def test_sigkill_of_the_task_process_mid_upload_then_the_retry_resumes_exactly_o
     assert any("SIGKILL" in line and "final_state=up_for_retry" in line for line in text.splitlines()), text[-6000:]
 
     # Exactly once at the dialer: every contact of the file, none twice, none missing.
-    added = _first_phones(sandbox, vendor, campaign_id)[len(before):]
+    added = first_phones(sandbox, vendor, campaign_id)[len(before):]
     counts = Counter(added)
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     missing = len(set(phones) - set(counts))

@@ -17,7 +17,6 @@ sandbox's seeded RNG, the hook gives up after ``RetryPolicy.max_attempts``, pyte
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
@@ -29,7 +28,6 @@ from typing import Any, Self
 import pytest
 import requests
 
-from airflow_provider_dialers import hooks
 from airflow_provider_dialers.hooks.base import DialerHook, RetryPolicy
 from airflow_provider_dialers.operators import UploadContactsOperator
 from airflow_provider_dialers.sandbox import SandboxClient
@@ -37,7 +35,8 @@ from airflow_provider_dialers.sensors import CampaignCompletionSensor
 
 CONTACTS = 20_000
 #: Retries fast enough for thousands of faults: Retry-After (1 s from the sandbox) is capped at 0.05 s.
-POLICY = RetryPolicy(max_attempts=8, backoff_initial=0.01, backoff_max=0.05, retry_after_cap=0.05)
+#: Every hook the operators and sensors build retries so (``fast_dialer_hooks``, conftest.py).
+DIALER_RETRY_POLICY = RetryPolicy(max_attempts=8, backoff_initial=0.01, backoff_max=0.05, retry_after_cap=0.05)
 #: The client's read timeout (connection extra) and the injected delay past it.
 CLIENT_TIMEOUT = 1.0
 DELAY = 1.5
@@ -46,6 +45,8 @@ EXPIRE_EVERY = 2.0
 #: Delays cost a client timeout each: aim for about this many per run, whatever the request count.
 DELAYS_PER_RUN = 5
 SINCH_CAMPAIGN = "62718C7889CC44F7B944C1A6F6BE9B7F"  # Active in the sandbox's seed
+
+pytestmark = pytest.mark.usefixtures("fast_dialer_hooks")
 
 
 @dataclass(frozen=True)
@@ -181,15 +182,10 @@ class HookCalls:
 
         def counting(hook: DialerHook, *args: Any, **kwargs: Any):
             with lock:
-                self.counts[type(hook).__module__.rsplit(".", 1)[-1]] += 1
+                self.counts[type(hook).__module__.split(".")[-2]] += 1  # vendors.<vendor>.hook
             return original(hook, *args, **kwargs)
 
         monkeypatch.setattr(DialerHook, "request", counting)
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(hooks, "get_dialer_hook", functools.partial(hooks.get_dialer_hook, retry_policy=POLICY))
 
 
 @pytest.fixture

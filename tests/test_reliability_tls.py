@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_dialers.hooks import dialer_hook_class
@@ -28,6 +27,7 @@ from airflow_provider_dialers.hooks.base import (
 )
 from airflow_provider_dialers.sandbox import SANDBOX_CONNECTIONS, Sandbox
 from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS
+from tests.support import FAST
 
 #: vendor key -> (connection type, the sandbox connection whose extras it copies)
 VENDORS = {
@@ -36,7 +36,6 @@ VENDORS = {
     "sinch": ("sinch_obi", "sinch_obi_default"),
     "ameyo": ("ameyo", "ameyo_default"),
 }
-QUICK = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 
 
 # -- a private PKI: CA -> server certificate for 127.0.0.1 (IP SAN only) --------------------------------
@@ -143,7 +142,7 @@ def sent(monkeypatch) -> list[dict]:
 
 
 def _hook(vendor: str, conn_id: str, **kwargs) -> DialerHook:
-    hook = dialer_hook_class(VENDORS[vendor][0])(conn_id, retry_policy=kwargs.pop("retry_policy", QUICK), **kwargs)
+    hook = dialer_hook_class(VENDORS[vendor][0])(conn_id, retry_policy=kwargs.pop("retry_policy", FAST), **kwargs)
     hook.sleep = lambda seconds: hook.__dict__.setdefault("_slept", []).append(seconds)
     return hook
 

@@ -5,26 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 import requests
 
 from airflow_provider_dialers.sandbox import Sandbox, connection_env
 from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS, CredentialStore, SandboxConfig, SandboxCore
-from tests.toy_vendor import ToySandbox
-
-
-@pytest.fixture(scope="module")
-def toy_server() -> Iterator[Sandbox]:
-    with Sandbox(vendors=[ToySandbox]) as server:
-        yield server
-
-
-@pytest.fixture
-def toy(toy_server: Sandbox) -> Sandbox:
-    toy_server.core.reset()
-    return toy_server
 
 
 def test_health_config_and_unknown_config_key(toy):

@@ -4,16 +4,15 @@ leaves every contact exactly once (over real HTTP against the sandbox)."""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from airflow_provider_dialers import hooks
 from airflow_provider_dialers.hooks import dialer_hook_class
-from airflow_provider_dialers.hooks.base import DialerTransientError, RetryPolicy
+from airflow_provider_dialers.hooks.base import DialerTransientError
 from airflow_provider_dialers.operators import UploadContactsOperator
+from tests.support import first_phones
 from tests.test_uploads_fakes import DictStateStore
 
 MIXED = Path(__file__).parent / "data" / "contacts_mixed.csv"
@@ -30,22 +29,8 @@ SAME_ARGUMENTS: dict[str, Any] = {
     "attribute_map": {"name": "businessParam1", "plan": "businessParam2"},  # ECM's businessParams
     "max_rejected_ratio": 1.0,
 }
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    monkeypatch.setattr(hooks, "get_dialer_hook", functools.partial(hooks.get_dialer_hook, retry_policy=FAST))
-
-
-def first_phones(sandbox, vendor: str, campaign_id: str) -> list[str]:
-    """The first phone of every contact the sandbox holds for the campaign (one entry per contact)."""
-    state = sandbox.client.state(vendor)
-    if vendor == "expertflow":
-        return [c["phone1"] for c in state["callbacks"] if str(c["campaignId"]) == campaign_id]
-    if vendor == "sinch":
-        return [c["numbers"].split(";")[0] for c in state["campaigns"][campaign_id]["customers"]]
-    return [c["customerData"]["phone1"] for c in state["customers"] if str(c["campaignId"]) == campaign_id]
+pytestmark = pytest.mark.usefixtures("fast_dialer_hooks")
 
 
 @pytest.mark.parametrize(("conn_id", "vendor", "campaign_id"), DIALERS)

@@ -7,6 +7,7 @@ import functools
 import json
 from pathlib import Path
 
+import pendulum
 import pytest
 
 from airflow_provider_dialers.capabilities import RowOutcome, RowStatus, UploadOptions
@@ -47,7 +48,15 @@ def read_rejects(path: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_every_row_lands_in_exactly_one_bucket_and_rejects_are_written_with_their_reason(tmp_path):
+@pytest.fixture
+def midday_utc(monkeypatch):
+    """The clock at 12:00 UTC today: rows without a dial time are judged "now", and a window check
+    must not depend on when the suite runs (13:00 in Berlin is inside 00:00-23:00; 23:30 is not)."""
+    noon = pendulum.now("UTC").replace(hour=12, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(pendulum, "now", lambda tz=None: noon.in_timezone(tz) if tz else noon)
+
+
+def test_every_row_lands_in_exactly_one_bucket_and_rejects_are_written_with_their_reason(tmp_path, midday_utc):
     source = tmp_path / "mixed.csv"
     source.write_text(
         "external_id,phone,timezone,dial_at,name\n"

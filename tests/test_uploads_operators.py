@@ -3,16 +3,13 @@ upload over HTTP to the Sinch sandbox."""
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 
-from airflow_provider_dialers.hooks.base import DialerNotSupportedError, RetryPolicy
+from airflow_provider_dialers.hooks.base import DialerNotSupportedError
 from airflow_provider_dialers.operators.upload import AddCallbacksOperator, UploadContactsOperator
 from tests.test_uploads_fakes import DictStateStore, FakeDialer, NoUploadDialer
 
 SINCH_CAMPAIGN = "62718C7889CC44F7B944C1A6F6BE9B7F"
-FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 
 
 @pytest.fixture
@@ -126,10 +123,8 @@ def test_ids_sources_paths_maps_and_the_window_are_templated():
     )
 
 
-def test_a_csv_lands_in_the_sinch_sandbox_through_the_operator(sandbox, tmp_path, monkeypatch):
-    from airflow_provider_dialers import hooks
-
-    monkeypatch.setattr(hooks, "get_dialer_hook", functools.partial(hooks.get_dialer_hook, retry_policy=FAST))
+@pytest.mark.usefixtures("fast_dialer_hooks")
+def test_a_csv_lands_in_the_sinch_sandbox_through_the_operator(sandbox, tmp_path):
     source = tmp_path / "leads.csv"
     source.write_text(
         "external_id,phone1,phone2,timezone,Name\n"

@@ -12,15 +12,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import requests
 from requests.auth import AuthBase
 
 from airflow_provider_dialers.errors import redact
-
-if TYPE_CHECKING:
-    from airflow_provider_dialers.common.hook import DialerHook
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +28,26 @@ class Credential:
 
     value: str
     expires_at: float | None = None  # time.monotonic() deadline; None: until the server rejects it
+
+
+class AuthHost(Protocol):
+    """What a credential auth uses of its hook (``DialerHook`` provides all of it)."""
+
+    conn_id: str
+    vendor_name: str
+
+    @property
+    def connection(self) -> Any: ...
+
+    def extra(self, name: str, default: Any = None) -> Any: ...
+
+    def request(self, method: str, path: str, *, retry_safe: bool, **kwargs: Any) -> requests.Response: ...
+
+    def parse_json(
+        self, response: requests.Response, what: str, *, allow_null: bool = False, expect: type | None = None
+    ) -> Any: ...
+
+    def get_conn(self) -> requests.Session: ...
 
 
 class NoAuth(AuthBase):
@@ -54,7 +71,7 @@ class CredentialAuth(AuthBase):
     #: False for schemes with nothing to renew (HTTP Basic): a rejection is final at once.
     reauthenticate: ClassVar[bool] = True
 
-    def __init__(self, hook: DialerHook) -> None:
+    def __init__(self, hook: AuthHost) -> None:
         self.hook = hook
         self._lock = threading.Lock()
         self._credential: Credential | None = None

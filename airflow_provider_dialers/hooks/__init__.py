@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_provider_dialers.hooks.base import DialerHook
+    from airflow_provider_dialers.common.hook import DialerHook
 
 #: connection type -> hook class path (get_provider_info registers the same classes).
 DIALER_HOOKS: dict[str, str] = {

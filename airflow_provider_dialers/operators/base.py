@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_dialers.errors import DialerNotSupportedError
 
 if TYPE_CHECKING:
-    from airflow_provider_dialers.hooks.base import DialerHook
+    from airflow_provider_dialers.common.hook import DialerHook
 
 
 class DialerOperator(BaseOperator):

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     config = SandboxConfig(seed=args.seed, dial_rate=args.dial_rate, ecm_token_ttl=args.ecm_token_ttl,
                            ameyo_session_timeout=args.ameyo_session_timeout)
     print(f"Dialer sandbox on {base_url}  (admin API and docs: {base_url}/_sandbox/docs)", file=sys.stderr)
-    # Passwords are never printed (they would land in demo and CI output); the README lists them.
+    # Passwords are never printed (they would land in demo and CI output); docs/sandbox.md lists them.
     for vendor, creds in DEFAULT_CREDENTIALS.items():
         print(f"  {vendor:<11} login={creds['login']}", file=sys.stderr)
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False)

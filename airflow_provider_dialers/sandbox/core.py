@@ -12,8 +12,8 @@ import re
 import secrets
 import time
 from collections import Counter, deque
-from dataclasses import asdict, dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from fastapi import APIRouter

@@ -60,7 +60,7 @@ class DialerSensor(BaseSensorOperator):
         the task fails. In poke/reschedule mode each poke has the hook's retries, and an error that
         outlasts them fails the poke (the task's retries apply).
     :param retry_policy: the hook's retry policy for each check, as a dict of
-        :class:`~airflow_provider_dialers.hooks.base.RetryPolicy` fields (``{"max_attempts": 2}``);
+        :class:`~airflow_provider_dialers.retry_policy.RetryPolicy` fields (``{"max_attempts": 2}``);
         default: the hook's own.
     """
 

@@ -13,7 +13,7 @@ class CampaignCompletionSensor(DialerSensor):
 
     The campaign is what each vendor calls one: an ECM campaign, a MaxContact campaign, a Sinch
     OBI campaign, an Ameyo campaign. "Complete" is the vendor's, as its hook's
-    ``get_campaign_progress`` decides (README, each vendor's "Capabilities" notes): ECM, no contact
+    ``get_campaign_progress`` decides (docs/<vendor>.md, "Capabilities"): ECM, no contact
     in flight; Sinch, no customer left to call; MaxContact, status Not Running or Flushed; Ameyo,
     every customer of the enabled leads settled.
 

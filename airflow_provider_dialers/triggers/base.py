@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 if TYPE_CHECKING:
-    from airflow_provider_dialers.hooks.base import DialerHook
+    from airflow_provider_dialers.common.hook import DialerHook
     from airflow_provider_dialers.retry_policy import RetryPolicy
 
 EventStatus = Literal["success", "failure", "error", "timeout"]
@@ -98,7 +98,7 @@ class DialerPollingTrigger(BaseTrigger):
     :param max_consecutive_errors: transient errors (``DialerTransientError``: the hook's own
         retries were not enough) tolerated in a row before an ``error`` event. Any other error
         ends the wait at once.
-    :param retry_policy: the hook's :class:`~airflow_provider_dialers.hooks.base.RetryPolicy` for
+    :param retry_policy: the hook's :class:`~airflow_provider_dialers.retry_policy.RetryPolicy` for
         each check, as a dict of its fields (JSON-safe); None keeps the hook's default.
     """
 

@@ -5,21 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_dialers.triggers.base import (
-    DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    DialerPollingTrigger,
-    PollOutcome,
-)
+from airflow_provider_dialers.triggers.base import DialerPollingTrigger, PollOutcome
 
 if TYPE_CHECKING:
     from airflow_provider_dialers.capabilities import CampaignProgress
-    from airflow_provider_dialers.hooks.base import DialerHook
+    from airflow_provider_dialers.common.hook import DialerHook
 
 
 def check_campaign_completion(hook: DialerHook, campaign_id: str) -> PollOutcome:
     """One ``get_campaign_progress`` call, judged: ``success`` once the campaign is complete.
 
-    What "complete" means is the vendor's (its hook decides; the README's "Capabilities (...)"
+    What "complete" means is the vendor's (its hook decides; docs/<vendor>.md, "Capabilities"
     notes say it per vendor). The cost is the capability's: a bounded number of requests whatever
     the campaign's size where the API has counters (ECM, Sinch, MaxContact), pages for Ameyo.
 
@@ -71,18 +67,8 @@ class CampaignCompletionTrigger(DialerPollingTrigger):
 
     classpath = "airflow_provider_dialers.triggers.campaign.CampaignCompletionTrigger"
 
-    def __init__(
-        self,
-        *,
-        dialer_conn_id: str,
-        campaign_id: str,
-        deadline: float,
-        poll_interval: float = 60.0,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
-        retry_policy: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(dialer_conn_id=dialer_conn_id, deadline=deadline, poll_interval=poll_interval,
-                         max_consecutive_errors=max_consecutive_errors, retry_policy=retry_policy)
+    def __init__(self, *, campaign_id: str, **polling: Any) -> None:
+        super().__init__(**polling)
         self.campaign_id = str(campaign_id)
 
     @property

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_dialers.triggers.base import (
-    DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    DialerPollingTrigger,
-    PollOutcome,
-)
+from airflow_provider_dialers.triggers.base import DialerPollingTrigger, PollOutcome
 
 if TYPE_CHECKING:
-    from airflow_provider_dialers.hooks.base import DialerHook
+    from airflow_provider_dialers.common.hook import DialerHook
 
 
 def normalise_states(states: Iterable[str] | str | None, name: str) -> list[str]:
@@ -109,19 +105,14 @@ class ContactStateTrigger(DialerPollingTrigger):
     def __init__(
         self,
         *,
-        dialer_conn_id: str,
         campaign_id: str,
         contact: str,
-        deadline: float,
         target_states: Iterable[str] | None = None,
         failure_states: Iterable[str] | None = None,
         fail_on_other_terminal: bool = True,
-        poll_interval: float = 60.0,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
-        retry_policy: Mapping[str, Any] | None = None,
+        **polling: Any,
     ) -> None:
-        super().__init__(dialer_conn_id=dialer_conn_id, deadline=deadline, poll_interval=poll_interval,
-                         max_consecutive_errors=max_consecutive_errors, retry_policy=retry_policy)
+        super().__init__(**polling)
         self.campaign_id = str(campaign_id)
         self.contact = str(contact)
         self.target_states = normalise_states(target_states, "target_states")

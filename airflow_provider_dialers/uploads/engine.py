@@ -224,15 +224,8 @@ class Segment:
 class UploadRun:
     """One execution of an upload: read, guard, batch, send, account, checkpoint, report."""
 
-    def __init__(
-        self,
-        dialer: DialerCapabilities,
-        kind: UploadKind,
-        source: Source,
-        settings: UploadSettings,
-        *,
-        task_state_store: TaskStateStore | None = None,
-    ) -> None:
+    def __init__(self, dialer: DialerCapabilities, kind: UploadKind, source: Source, settings: UploadSettings,
+                 task_state_store: TaskStateStore | None) -> None:
         self.dialer = dialer
         self.kind = kind
         # Rows in memory are read twice (fingerprint, then upload): a one-shot iterator becomes a list.
@@ -513,4 +506,4 @@ def run_upload(
     task_state_store: TaskStateStore | None = None,
 ) -> dict[str, Any]:
     """Upload ``source`` (rows, a path or an ObjectStoragePath) to ``settings.campaign_id``; the result."""
-    return UploadRun(dialer, kind, source, settings, task_state_store=task_state_store).run()
+    return UploadRun(dialer, kind, source, settings, task_state_store).run()

@@ -18,13 +18,17 @@ contact model's field: ``phones[5]``, ``attributes.name``, ``dial_at``):
   carry no offset);
 * ``external_id``: ECM's contact has no such field; it is sent only when the attribute map maps the
   key ``external_id`` to a ``businessParamN``.
+
+The capabilities' other inputs are checked here too: a campaign spec (createCampaign's fields),
+campaign ids and DNC numbers (:class:`DialerValidationError` names the field).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from datetime import time as clock_time
+from typing import Any
 
 from airflow_provider_dialers.capabilities import RowOutcome, RowStatus
 from airflow_provider_dialers.contacts import (
@@ -35,41 +39,32 @@ from airflow_provider_dialers.contacts import (
     format_server_time,
     normalise_phone,
 )
-from airflow_provider_dialers.hooks.base import DialerResponseError
+from airflow_provider_dialers.errors import DialerResponseError, DialerValidationError
+from airflow_provider_dialers.vendors.expertflow.wire import (
+    BUSINESS_PARAM_MAX_LENGTH,
+    CAMPAIGN_OPTIONAL_FIELDS,
+    CAMPAIGN_REQUIRED_FIELDS,
+    CLOCK_TIME,
+    DIAL_TIME_FORMAT,
+    PHONE_FIELDS,
+    PHONE_MAX_LENGTH,
+    PHONE_MIN_LENGTH,
+    VENDOR,
+    CampaignId,
+    CampaignType,
+    EcmCampaignContact,
+)
 
-PHONE_FIELDS = tuple(f"phone{n}" for n in range(1, 6))
-BUSINESS_PARAM_FIELDS = tuple(f"businessParam{n}" for n in range(1, 13))
-#: "The phone numbers must have a minimum of 4 and a maximum of 15 characters (inclusive of + sign)".
-PHONE_MIN_LENGTH, PHONE_MAX_LENGTH = 4, 15
-#: "The system allows storing a maximum of 255 characters in each of these parameters."
-BUSINESS_PARAM_MAX_LENGTH = 255
-#: ``dialTime`` as both references show it ("2019-11-12 15:10:20"), in the server's local time.
-DIAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: The attribute-map key that sends the contact's ``external_id`` to a business param.
 EXTERNAL_ID_KEY = "external_id"
 #: insertCallback's answer when ``duplicateCallbacks=discard`` found phone1 already Pending
 #: ("duplicate callback discarded"); "callback data saved" otherwise.
 DISCARDED_MARKER = "discarded"
 SAVED_MARKER = "saved"
-#: The hook's ``vendor_name`` (the hook module imports this one, so it is not imported from there).
-VENDOR_NAME = "ExpertFlow ECM"
 
 _BUSINESS_PARAM = re.compile(r"businessParam(1[0-2]|[1-9])")
 #: ECM's error texts name the refused field: "phone2 must have 4 to 15 characters (including +)".
 _VENDOR_FIELD = re.compile(r"\b(phone[1-5]|businessParam(?:1[0-2]|[1-9])|dialTime)\b")
-
-
-@dataclass(frozen=True)
-class EcmCampaignContact:
-    """One ECM campaign contact (*callback*) as insertCallback takes it.
-
-    ``phones`` are phone1..phone5 in order; ``business_params`` maps 1..12 to businessParamN;
-    ``dial_time`` is the server-local ``dialTime`` (None: dialled by the campaign's schedule).
-    """
-
-    phones: tuple[str, ...]
-    business_params: Mapping[int, str]
-    dial_time: str | None = None
 
 
 def business_param_number(name: str) -> int | None:
@@ -217,7 +212,7 @@ def insert_outcome(row: int, answer: str, *, replayed: bool, payload: Mapping[st
     raise DialerResponseError(
         f"insertCallback answered {answer[:120]!r}, neither 'callback data saved' nor a discarded "
         "duplicate: cannot tell whether the contact was stored",
-        vendor=VENDOR_NAME,
+        vendor=VENDOR,
     )
 
 
@@ -232,13 +227,132 @@ def _checked_phones(phones: tuple[str, ...]) -> tuple[str, ...]:
     return phones
 
 
+# -- capability inputs --------------------------------------------------------------------------
+
+
+def invalid(field_name: str, reason: str) -> DialerValidationError:
+    """The error for a capability input ECM cannot take, naming the field."""
+    return DialerValidationError(field_name, reason, vendor=VENDOR)
+
+
+def create_campaign_arguments(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """createCampaign's spec checked field by field, as ``ExpertflowEcmHook.create_ecm_campaign``
+    arguments; :class:`DialerValidationError` names the first field that is missing or wrong."""
+    if not isinstance(spec, Mapping):
+        raise invalid("campaign", f"must be a dict of createCampaign fields, got {type(spec).__name__}")
+    known = (*CAMPAIGN_REQUIRED_FIELDS, *CAMPAIGN_OPTIONAL_FIELDS)
+    for name in spec:
+        if name not in known:
+            raise invalid(str(name), f"is not a createCampaign field; known: {', '.join(known)}")
+    for name in CAMPAIGN_REQUIRED_FIELDS:
+        if spec.get(name) is None or (isinstance(spec[name], str) and not spec[name].strip()):
+            raise invalid(name, "is required by createCampaign")
+    return {
+        "name": _spec_text(spec, "name"),
+        "start_time": _spec_clock(spec, "startTime"),
+        "end_time": _spec_clock(spec, "endTime"),
+        "strategy_id": _spec_number(spec, "strategyId"),
+        "campaign_type": _spec_campaign_type(spec["type"]),
+        "cisco_campaign_id": _spec_cisco_id(spec["ciscoCampaignId"]),
+        "week_days": _spec_week_days(spec["weekDays"]),
+        "enabled": _spec_enabled(spec["enabled"]),
+        "description": _spec_text(spec, "description", optional=True),
+        "crm_campaign_id": _spec_text(spec, "crmCampaignId", optional=True),
+        "sms_template": _spec_text(spec, "smsTemplate", optional=True),
+    }
+
+
+def _spec_text(spec: Mapping[str, Any], name: str, *, optional: bool = False) -> str | None:
+    value = spec.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise invalid(name, f"must be text, got {type(value).__name__}")
+    return value
+
+
+def _spec_clock(spec: Mapping[str, Any], name: str) -> str:
+    value = spec[name]
+    text = value.strftime("%H:%M") if isinstance(value, clock_time) else value
+    if not isinstance(text, str) or not CLOCK_TIME.fullmatch(text.strip()):
+        raise invalid(name, f"must be a time of day HH:MM (00:00 to 23:59), got {value!r}")
+    return text.strip()
+
+
+def _spec_number(spec: Mapping[str, Any], name: str) -> int:
+    value = spec[name]
+    is_number = isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+    if isinstance(value, bool) or not is_number:
+        raise invalid(name, f"must be an ECM id (a whole number), got {value!r}")
+    return int(value)
+
+
+def _spec_campaign_type(value: Any) -> CampaignType:
+    text = "" if isinstance(value, bool) else str(value).strip()  # True is no campaign type
+    try:
+        return CampaignType(int(text))
+    except ValueError:
+        raise invalid("type", f"must be 0 (IVR), 1 (Agent) or -1 (None), got {value!r}") from None
+
+
+def _spec_cisco_id(value: Any) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise invalid("ciscoCampaignId", f"must be the Cisco campaign's id, got {value!r}")
+    return value
+
+
+def _spec_week_days(value: Any) -> str:
+    """weekDays as "0,1,2" or a list of days 0 (Sunday) .. 6, at least one, each once."""
+    items = value.split(",") if isinstance(value, str) else value
+    is_list = isinstance(items, Sequence) and not isinstance(items, (str, bytes))
+    days = [_week_day(item) for item in items] if is_list else []
+    if not days or None in days or len(set(days)) != len(days):
+        raise invalid("weekDays", f"must list days 0 (Sunday) to 6 (Saturday), each once, got {value!r}")
+    return ",".join(str(day) for day in days)
+
+
+def _week_day(item: Any) -> int | None:
+    """A day 0..6 from an int or digit text; None for anything else."""
+    if isinstance(item, bool) or not isinstance(item, (int, str)) or not str(item).strip().isdigit():
+        return None
+    day = int(str(item).strip())
+    return day if 0 <= day <= 6 else None
+
+
+def _spec_enabled(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise invalid("enabled", f"must be true or false, got {value!r}")
+    return value
+
+
+def ecm_id(campaign_id: CampaignId) -> int:
+    """An ECM campaign id (a whole number, often given as text) as the API takes it."""
+    text = str(campaign_id).strip()
+    if isinstance(campaign_id, bool) or not text.isdigit():
+        raise invalid("campaign_id", f"ECM campaign ids are whole numbers, got {campaign_id!r}")
+    return int(text)
+
+
+def dnc_numbers(numbers: Sequence[str]) -> list[str]:
+    """The numbers written as contact phones are (punctuation stripped), each once, in order."""
+    if isinstance(numbers, str):
+        raise invalid("numbers", "must be a list of numbers, not one text")
+    unique: dict[str, None] = {}
+    for index, raw in enumerate(numbers):
+        try:
+            unique[normalise_phone(raw, f"numbers[{index}]", PhoneOptions())] = None
+        except ContactError as exc:
+            raise invalid(exc.field, exc.reason) from None
+    return list(unique)
+
+
 __all__ = [
-    "BUSINESS_PARAM_FIELDS",
-    "DIAL_TIME_FORMAT",
-    "PHONE_FIELDS",
-    "EcmCampaignContact",
     "EcmContactMapping",
+    "create_campaign_arguments",
+    "dnc_numbers",
+    "ecm_id",
     "insert_outcome",
+    "invalid",
     "listed_number",
     "parse_attribute_map",
 ]

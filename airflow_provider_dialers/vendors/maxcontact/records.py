@@ -2,7 +2,7 @@
 
 MaxContact's Management API (document version 1.3) manages campaigns, lists, teams, users and
 skills; it takes no leads (they are imported into *Lists* outside this API) and reports no per-lead
-outcome. So, unlike the other vendors' mappings, there is no contact or callback record here: what
+outcome. So, unlike the other vendors' records, there is no contact or callback record here: what
 this module maps is the *Campaign* entity (checked against the reference before anything is sent)
 and the Campaign ``Status`` (appendix 2) the capability layer reports. No HTTP.
 """
@@ -10,94 +10,21 @@ and the Campaign ``Status`` (appendix 2) the capability layer reports. No HTTP.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
-from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_dialers.capabilities import CampaignProgress, CampaignStatusWord
-from airflow_provider_dialers.hooks.base import DialerValidationError
-
-if TYPE_CHECKING:  # the hook module imports this one; its entity types are needed for hints only
-    from typing_extensions import Self
-
-    from airflow_provider_dialers.hooks.maxcontact import Campaign
+from airflow_provider_dialers.errors import DialerValidationError
+from airflow_provider_dialers.vendors.maxcontact.wire import (
+    AppendixEnum,
+    Campaign,
+    CampaignStatus,
+    CampaignType,
+    ZipTone,
+    ZipToneBeep,
+)
 
 VENDOR = "MaxContact"
-
-# --------------------------------------------------------------------------------------------
-# Appendix tables (the hook re-exports them)
-# --------------------------------------------------------------------------------------------
-
-class AppendixEnum(IntEnum):
-    """An ID table of the reference's appendix (members compare equal to the plain ints)."""
-
-    @classmethod
-    def from_vendor(cls, value: Any) -> Self | None:
-        """The member for an ID (int or digits) or a description ("Not Running", "NotRunning")."""
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, str):
-            key = re.sub(r"[\s_-]", "", value).lower()
-            if not key.isdigit():
-                return next((m for m in cls if m.name.replace("_", "").lower() == key), None)
-            value = int(key)
-        if isinstance(value, int) and value in cls._value2member_map_:
-            return cls(value)
-        return None
-
-    @property
-    def description(self) -> str:
-        """The appendix's description: ``NOT_RUNNING`` -> "Not Running" (``IVR`` stays "IVR")."""
-        return self.name if self.name == "IVR" else self.name.replace("_", " ").title()
-
-
-class CampaignStatus(AppendixEnum):
-    """Appendix 2, Campaign Statuses: what MaxContact calls a campaign's ``Status``."""
-
-    NOT_RUNNING = 0
-    RUNNING = 1
-    PAUSED = 2
-    FLUSHED = 3
-
-
-class CampaignType(AppendixEnum):
-    """Appendix 1, Campaign Types: what MaxContact calls a campaign's ``Type`` (dialling strategy)."""
-
-    PREDICTIVE = 0
-    PROGRESSIVE = 1
-    PREVIEW = 2
-    IVR = 3
-    BRIDGE = 4
-    PING = 5
-    INBOUND = 6
-    COACH = 7
-    INTERACTION = 8
-
-
-class ZipTone(AppendixEnum):
-    """Appendix 3, Zip Tone Styles: a campaign's ``ZipTone`` (the tone an agent hears on connect)."""
-
-    BEEP = 0
-    WAV_FILE = 1
-    NONE = 2
-
-
-class ZipToneBeep(AppendixEnum):
-    """Appendix 4, Zip Tone Beep Styles: a campaign's ``ZipToneBeep``."""
-
-    HIGH = 0
-    LOW = 1
-    HILO = 2
-    LOHI = 3
-    HILOHI = 4
-    LOHILO = 5
-    TWINKLE = 6
-    BEETHOVEN = 7
-    BINGO = 8
-    OLD_MAC_DONALD = 9
-    MARY = 10
-
 
 #: The capability's status words -> the Appendix 2 status that carries them out.
 STATUS_FOR_WORD: Mapping[str, CampaignStatus] = {

@@ -18,15 +18,13 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pendulum
 
 from airflow_provider_dialers.capabilities import CampaignProgress, ContactState, RowOutcome, RowStatus
 from airflow_provider_dialers.contacts import Callback, Contact, ContactError, dedupe_key
-
-if TYPE_CHECKING:
-    from airflow_provider_dialers.hooks.sinch import CustomerItemResult
+from airflow_provider_dialers.vendors.sinch.wire import GUID, CustomerItemResult
 
 #: "Customer can have up-to 3 numbers" (the reference, ``numbers``).
 MAX_NUMBERS = 3
@@ -37,7 +35,7 @@ PHONE_NUMBER = re.compile(r"\+?\d{5,15}")
 #: would be silently replaced, so it is refused (case-insensitively: the server's rule is unknown).
 RESERVED_ATTRIBUTES = frozenset({"phone1", "phone2", "phone3"})
 #: Agent (user) ids are GUIDs, id32 or id36.
-AGENT_ID = re.compile(r"[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
+AGENT_ID = GUID
 #: The OBI's error texts start with the field it refused: "Invalid numbers: '+number;'".
 _VENDOR_FIELD = re.compile(r"Invalid (\w+)")
 #: OBI customer field -> the contact model's field, to name the field of a vendor rejection.

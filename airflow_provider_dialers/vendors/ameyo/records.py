@@ -1,5 +1,6 @@
 """Ameyo: contact / callback -> *customer record* (and *callback record*), and Ameyo's per-record
-answers -> :class:`~airflow_provider_dialers.capabilities.RowOutcome`. No HTTP.
+answers -> :class:`~airflow_provider_dialers.capabilities.RowOutcome`, and a customer's call status
+-> settled or not (for progress and contact state). No HTTP.
 
 A customer record is Ameyo's column map of one customer (reference 4.7.1: "a map containing the
 column name vs value. Eg- phone1, phone2, phone3, op_code_id, account_no"). The contact model maps
@@ -18,15 +19,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pendulum
 
 from airflow_provider_dialers.capabilities import RowOutcome, RowStatus
 from airflow_provider_dialers.contacts import Contact, ContactError, format_server_time
-
-if TYPE_CHECKING:  # the hook module imports this one
-    from airflow_provider_dialers.hooks.ameyo import AmeyoRecordResult, CustomerCallback
+from airflow_provider_dialers.errors import DialerTransientError
+from airflow_provider_dialers.vendors.ameyo.wire import (
+    TERMINAL_CALL_STATUSES,
+    AmeyoCallStatus,
+    AmeyoContact,
+    AmeyoRecordResult,
+    CustomerCallback,
+)
 
 #: The reference names phone1, phone2, phone3 as a customer record's phone columns.
 MAX_PHONES = 3
@@ -41,6 +47,8 @@ _COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 _PHONE_COLUMN = re.compile(r"phone(\d+)", re.IGNORECASE)
 #: The result type of a record whose phone1 is already a customer of the campaign (nothing stored).
 DUPLICATE = "DUPLICATE_NOT_ADDED"
+#: :data:`TERMINAL_CALL_STATUSES` as getContacts' ``STATUS`` column spells them.
+_TERMINAL_STATUS_NAMES = frozenset(status.value for status in TERMINAL_CALL_STATUSES)
 
 
 def phone_column(index: int) -> str:
@@ -99,9 +107,6 @@ def customer_callback(
 ) -> CustomerCallback:
     """One uploadContactAndAddCallback record: the customer record and a callback at ``moment`` on the
     contact's first phone, routed to ``agent`` (Ameyo ``userId``) when given, never a self callback."""
-    # Imported here: the hook module imports this one at load time.
-    from airflow_provider_dialers.hooks.ameyo import CustomerCallback
-
     record = customer_record(contact)
     return CustomerCallback(
         customer_record=record,
@@ -171,3 +176,28 @@ def model_field(column: str) -> str:
     if column in (EXTERNAL_ID_COLUMN, TIMEZONE_COLUMN):
         return column
     return f"attributes.{column}"
+
+
+# --------------------------------------------------------------------------------------------
+# Call statuses -> progress and contact state
+# --------------------------------------------------------------------------------------------
+
+
+def call_status(contact: AmeyoContact) -> str:
+    """The customer's call status: the ``STATUS`` column, NOT_TRIED while it is null (not dialed)."""
+    return str(contact.status or AmeyoCallStatus.NOT_TRIED.value)
+
+
+def is_settled(status: str, attempts: int | None, max_attempt: int | None) -> bool:
+    """Whether Ameyo is done with a customer: a terminal status, or its lead's ``maxAttempt`` used up."""
+    if status in _TERMINAL_STATUS_NAMES:
+        return True
+    return attempts is not None and max_attempt is not None and attempts >= max_attempt
+
+
+def _unconfirmed_callback_reason(error: DialerTransientError) -> str:
+    if error.may_have_been_processed:
+        return ("Ameyo's answer was lost, so the callback may or may not be scheduled; not re-sent because "
+                "a re-send schedules a second call (check the customer in Ameyo before sending it again): "
+                f"{error}")
+    return f"the callback was not scheduled (Ameyo could not be reached): {error}"

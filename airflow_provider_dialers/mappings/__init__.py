@@ -1,1 +1,0 @@
-"""Contact -> vendor record mappings, one module per vendor."""

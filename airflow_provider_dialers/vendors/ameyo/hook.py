@@ -1,0 +1,300 @@
+"""Ameyo's hook: the vendor-neutral capabilities (``capabilities.DialerCapabilities``) over the
+Customer Manager commands of :mod:`.api` and the record mapping of :mod:`.records`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from airflow_provider_dialers.capabilities import (
+    CallbackRow,
+    CampaignProgress,
+    CampaignStatusWord,
+    CampaignSummary,
+    ContactRow,
+    ContactState,
+    DncResult,
+    RowOutcome,
+    RowStatus,
+    UploadOptions,
+)
+from airflow_provider_dialers.contacts import ContactError
+from airflow_provider_dialers.errors import DialerRequestError, DialerTransientError, DialerValidationError
+from airflow_provider_dialers.vendors.ameyo import records as mapping
+from airflow_provider_dialers.vendors.ameyo.api import AmeyoApi
+from airflow_provider_dialers.vendors.ameyo.records import (
+    _unconfirmed_callback_reason,
+    call_status,
+    is_settled,
+)
+from airflow_provider_dialers.vendors.ameyo.wire import (
+    PROGRESS_COLUMNS,
+    STATE_COLUMNS,
+    AmeyoContact,
+    CustomerCallback,
+    _int_or_none,
+    upload_contacts_data,
+)
+
+_Row = TypeVar("_Row", ContactRow, CallbackRow)
+
+
+class AmeyoHook(AmeyoApi):
+    """Ameyo "Customer Manager API" hook (Ameyo IPCC, ``/ameyowebaccess/command``).
+
+    Ameyo's vocabulary: the API user is a *Customer Manager*; a *campaign* holds *leads*
+    (contact lists, each with ``maxAttempt`` and an enabled flag); a lead holds *customers*
+    (contacts, keyed by ``phone1`` and identified by ``customerId``); a *callback* is a call
+    scheduled for a customer or a number.
+
+    Connection: host = server base URL (``http://10.0.0.5:8888``), login = user id, password;
+    extras ``terminal`` (login's terminal, default ``127.0.0.1``) and ``client_type`` (login's
+    ``clientType``, optional). The raw commands are :class:`~.api.AmeyoApi`'s methods.
+    """
+
+    # -- capabilities (vendor-neutral; see capabilities.DialerCapabilities) -------------------------
+    #: Records per upload command. The reference sets no maximum, but commands are synchronous and
+    #: the login answer's ``commandTimeout`` is 20 s: 200 records finish well within it.
+    upload_batch_size: ClassVar[int] = 200
+    #: getContacts page size for progress and contact lookups. The reference sets no maximum
+    #: ("LimitOffset - Default - Null - No limit"): one command could return a whole campaign. Pages
+    #: are kept anyway: a command must finish within the login answer's ``commandTimeout`` (20 s in
+    #: the reference), and each answer is buffered and parsed whole, in a worker or in the triggerer
+    #: next to every other trigger. 10 000 customers are about 3 MB with only a phone (the sandbox's
+    #: customers), several times that with real customer data; a check reads ceil(n / 10 000) pages.
+    contacts_page_size: ClassVar[int] = 10_000
+
+    def list_campaigns(self) -> list[CampaignSummary]:
+        """The campaigns the Customer Manager user is logged in to, from the login answer.
+
+        Ameyo's API has no command listing campaigns or their state: ``status`` is the campaign's
+        type (e.g. "Outbound Voice Campaign") and ``running`` is None.
+        """
+        return [
+            CampaignSummary(id=str(c.campaign_id), name=c.name, status=c.campaign_type, running=None)
+            for c in self.login().campaigns
+        ]
+
+    def find_campaign(self, name: str) -> str | None:
+        """The id of the campaign called ``name`` among those the Customer Manager is logged in to."""
+        return next((c["id"] for c in self.list_campaigns() if c["name"] == name), None)
+
+    def create_campaign(self, spec: Mapping[str, Any]) -> str:
+        raise self.not_supported("create campaigns",
+                                 "the Customer Manager API has no command that creates one")
+
+    def set_campaign_status(self, campaign_id: str, status: CampaignStatusWord) -> None:
+        raise self.not_supported("pause or resume campaigns",
+                                 "the Customer Manager API has no command that starts or stops a campaign")
+
+    def add_dnc(self, numbers: Sequence[str]) -> DncResult:
+        raise self.not_supported("manage a DNC list", "the Customer Manager API has no do-not-call commands")
+
+    def remove_dnc(self, numbers: Sequence[str]) -> DncResult:
+        raise self.not_supported("manage a DNC list", "the Customer Manager API has no do-not-call commands")
+
+    def list_dnc(self) -> set[str]:
+        raise self.not_supported("read a DNC list", "the Customer Manager API has no do-not-call commands")
+
+    def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
+        raise self.not_supported(
+            "toggle a global emergency",
+            "the Customer Manager API has no emergency stop and cannot pause campaigns, so none can be "
+            "emulated",
+        )
+
+    def upload_contacts(
+        self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """Upload one batch of contacts as *customers* of the lead ``options.lead_id``.
+
+        Every row goes through uploadContacts, ``update.customer`` on for ``on_duplicate="update"``
+        (UPDATED), off for ``"skip"`` (DUPLICATE_NOT_ADDED: a duplicate). Ameyo dedupes customers by
+        ``phone1``, so the command is re-sent after a lost answer; a duplicate in the replayed answer
+        is the lost attempt's own row and counts as accepted. A stored row with ``dial_at`` then gets
+        its callback at that time (:meth:`_schedule_dial_times`), so Ameyo dials it then.
+        """
+        campaign, lead = self._upload_target(campaign_id, options)
+        mapped, outcomes = self._map_rows(rows, lambda item: mapping.customer_record(item.contact))
+        if options.dry_run:
+            return outcomes + [
+                RowOutcome(item.row, RowStatus.ACCEPTED, payload=self._planned_upload(item, record))
+                for item, record in mapped
+            ]
+        if not mapped:
+            return outcomes
+        data = upload_contacts_data(campaign, lead, [record for _, record in mapped],
+                                    update_customer=options.on_duplicate == "update")
+        results, replayed = self._send_upload("uploadContacts", data, len(mapped), retry_safe=True)
+        stored = [(item, mapping.upload_outcome(item.row, result, replayed=replayed))
+                  for (item, _), result in zip(mapped, results)]
+        return outcomes + self._schedule_dial_times(campaign, lead, stored)
+
+    def add_callbacks(
+        self, campaign_id: str, rows: Sequence[CallbackRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """Schedule one batch of callbacks with uploadContactAndAddCallback into ``options.lead_id``:
+        the customer is uploaded (``on_duplicate="update"``) or left as it is (``"skip"``), and a
+        callback is scheduled at ``callback_at`` on its first phone, for ``agent`` when given.
+
+        Not re-sent after a lost answer: every send schedules the callbacks again.
+        """
+        campaign, lead = self._upload_target(campaign_id, options)
+        server_timezone = self.server_timezone
+        mapped, outcomes = self._map_rows(rows, lambda item: mapping.customer_callback(
+            item.callback.contact, item.callback.callback_at, server_timezone, agent=item.callback.agent))
+        if options.dry_run:
+            return outcomes + [RowOutcome(item.row, RowStatus.ACCEPTED, payload=record.to_ameyo())
+                               for item, record in mapped]
+        if not mapped:
+            return outcomes
+        records = [(item.row, record) for item, record in mapped]
+        return outcomes + self._send_callbacks(campaign, lead, records, time_field="callback_at",
+                                               update_customer=options.on_duplicate == "update")
+
+    def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:
+        """Counts by call status of the customers of the campaign's enabled leads.
+
+        Ameyo keeps no campaign counters: this reads every such customer's ``status`` and
+        ``attempts`` with getContacts, :attr:`contacts_page_size` at a time, plus the leads'
+        ``maxAttempt`` (getLeadsForCampaign): 1 + ceil(customers / page size) commands, at least 2.
+        Complete when every customer is settled (:func:`is_settled`).
+        """
+        campaign = self._campaign_number(campaign_id)
+        max_attempts = {lead.lead_id: lead.max_attempt for lead in self.get_leads_for_campaign(campaign)}
+        outcomes: Counter[str] = Counter()
+        pending = 0
+        for contact in self.iter_contacts(campaign, page_size=self.contacts_page_size,
+                                          choose_enabled_leads=True, other_columns=PROGRESS_COLUMNS):
+            status = call_status(contact)
+            outcomes[status] += 1
+            pending += not is_settled(status, contact.attempts, max_attempts.get(contact.lead_id))
+        return CampaignProgress(
+            campaign_id=str(campaign),
+            complete=pending == 0,
+            total=sum(outcomes.values()),
+            pending=pending,
+            outcomes=dict(outcomes),
+            detail="counted from the customers of enabled leads; Ameyo's API does not tell whether the "
+                   "campaign is running",
+        )
+
+    def get_contact_state(self, campaign_id: str, contact_ref: str) -> ContactState:
+        """A customer's call status, by ``customerId`` (digits), ``phone1`` or the ``external_id``
+        column. A customerId is tried first (one getContacts); otherwise the campaign's customers are
+        read page by page. ``terminal``: a status in :data:`TERMINAL_CALL_STATUSES`, or attempts at
+        the lead's ``maxAttempt``. ``history``: the getContacts columns of :data:`STATE_COLUMNS`.
+        """
+        campaign = self._campaign_number(campaign_id)
+        ref = str(contact_ref).strip()
+        contact = self._find_contact(campaign, ref)
+        leads = self.get_leads_for_campaign(campaign)
+        lead = next((lead for lead in leads if lead.lead_id == contact.lead_id), None)
+        status = call_status(contact)
+        return ContactState(
+            contact_ref=ref,
+            state=status,
+            terminal=is_settled(status, contact.attempts, lead.max_attempt if lead else None),
+            attempts=contact.attempts,
+            history=dict(contact.extra_data),
+        )
+
+    # -- capability helpers ----------------------------------------------------------------------
+    def _campaign_number(self, campaign_id: str | int) -> int:
+        try:
+            return int(str(campaign_id).strip())
+        except ValueError:
+            raise DialerValidationError("campaign_id", f"Ameyo campaign ids are numbers, got {campaign_id!r}",
+                                        vendor=self.vendor_name) from None
+
+    def _upload_target(self, campaign_id: str, options: UploadOptions) -> tuple[int, int]:
+        """(campaign, lead) of an upload, checked before anything is sent."""
+        campaign = self._campaign_number(campaign_id)
+        if options.lead_id is None:
+            raise DialerValidationError("lead_id", "Ameyo uploads go into a lead: give lead_id",
+                                        vendor=self.vendor_name)
+        return campaign, int(options.lead_id)
+
+    @staticmethod
+    def _map_rows(
+        rows: Sequence[_Row], build: Callable[[_Row], Any]
+    ) -> tuple[list[tuple[_Row, Any]], list[RowOutcome]]:
+        """Each row's Ameyo record, and the rows the mapping refuses as rejected (never sent)."""
+        mapped, rejected = [], []
+        for item in rows:
+            try:
+                mapped.append((item, build(item)))
+            except ContactError as error:
+                rejected.append(RowOutcome.rejected(item.row, error.field, error.reason))
+        return mapped, rejected
+
+    def _planned_upload(self, item: ContactRow, record: dict[str, str]) -> dict[str, Any]:
+        """A dry run's payload: the customer record, with the callback record for a row with ``dial_at``."""
+        dial_at = item.contact.dial_at
+        if dial_at is None:
+            return record
+        return mapping.customer_callback(item.contact, dial_at, self.server_timezone).to_ameyo()
+
+    def _schedule_dial_times(
+        self, campaign: int, lead: int, stored: Sequence[tuple[ContactRow, RowOutcome]]
+    ) -> list[RowOutcome]:
+        """The upload's outcomes, once each stored row with ``dial_at`` has its callback at that time.
+
+        The callbacks are a second command (uploadContactAndAddCallback addressed by the customerId
+        just stored, ``update.customer`` off so the record is left as it is) rather than the upload
+        itself: that command, given a customer that already exists, still schedules a callback on its
+        number, which ``on_duplicate="skip"`` must not do; and uploadContacts alone can be re-sent.
+        """
+        timed = [index for index, (item, outcome) in enumerate(stored)
+                 if item.contact.dial_at is not None and outcome.status is RowStatus.ACCEPTED]
+        server_timezone = self.server_timezone
+        records = []
+        for index in timed:
+            item, outcome = stored[index]
+            record = mapping.customer_callback(item.contact, item.contact.dial_at, server_timezone,
+                                               customer_id=_int_or_none(outcome.vendor_id))
+            records.append((item.row, record))
+        outcomes = [outcome for _, outcome in stored]
+        scheduled = self._send_callbacks(campaign, lead, records, update_customer=False, time_field="dial_at")
+        for index, outcome in zip(timed, scheduled):
+            outcomes[index] = outcome
+        return outcomes
+
+    def _send_callbacks(
+        self, campaign: int, lead: int, records: Sequence[tuple[int, CustomerCallback]], *,
+        update_customer: bool, time_field: str,
+    ) -> list[RowOutcome]:
+        """uploadContactAndAddCallback for (row, record) pairs; one outcome per pair, in order.
+
+        The command is never re-sent after a lost answer (a re-send schedules a second callback and
+        the person is called twice): its rows are rejected instead, with the reason, for a person to
+        check in Ameyo before sending them again.
+        """
+        if not records:
+            return []
+        try:
+            results = self.upload_contact_and_add_callback(campaign, lead, [record for _, record in records],
+                                                           update_customer=update_customer)
+        except DialerTransientError as error:
+            reason = _unconfirmed_callback_reason(error)
+            return [RowOutcome.rejected(row, time_field, reason, vendor_code="CALLBACK_UNCONFIRMED")
+                    for row, _ in records]
+        return [mapping.callback_outcome(row, result, time_field=time_field)
+                for (row, _), result in zip(records, results)]
+
+    def _find_contact(self, campaign: int, ref: str) -> AmeyoContact:
+        if ref.isdigit():
+            found = self.get_contacts(campaign, customer_ids=[ref], other_columns=STATE_COLUMNS)
+            if found:
+                return found[0]
+        identities = ("phone1", mapping.EXTERNAL_ID_COLUMN)
+        contacts = self.iter_contacts(campaign, page_size=self.contacts_page_size,
+                                      other_columns=STATE_COLUMNS)
+        for contact in contacts:
+            if ref in (contact.customer_data.get(column) for column in identities):
+                return contact
+        raise DialerRequestError(
+            f"no customer {ref!r} in campaign {campaign} (looked up as customerId, phone1 and external_id)",
+            vendor=self.vendor_name,
+        )

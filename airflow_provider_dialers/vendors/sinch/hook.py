@@ -1,0 +1,247 @@
+"""Sinch OBI hook: the vendor-neutral capabilities over the OBI's endpoints.
+
+Vendor vocabulary: a *campaign* runs on a *dialer* and routes calls to a *queue*; the people it
+calls are *customers* (``externalId``, up to three ``numbers``, ``attributes``); a customer's
+``result`` is its outcome in the campaign (``SUCCESS``, ``REFUSAL``, ``MAXCALLS`` ...), the last
+call's outcome is its ``callResult``, and ``classifier`` is the agent's wrap-up classification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from airflow_provider_dialers.capabilities import (
+    CallbackRow,
+    CampaignProgress,
+    CampaignStatusWord,
+    CampaignSummary,
+    ContactRow,
+    ContactState,
+    DncResult,
+    RowOutcome,
+    RowStatus,
+    UploadOptions,
+)
+from airflow_provider_dialers.contacts import ContactError, PhoneOptions, normalise_phone
+from airflow_provider_dialers.errors import DialerRequestError, DialerValidationError
+from airflow_provider_dialers.vendors.sinch.api import SinchObiApi
+from airflow_provider_dialers.vendors.sinch.records import (
+    campaign_progress,
+    contact_state,
+    customer_from_callback,
+    customer_from_contact,
+    duplicate_in_batch,
+    outcome_from_item,
+)
+from airflow_provider_dialers.vendors.sinch.wire import (
+    CAMPAIGN_STATUS_BY_WORD,
+    GUID,
+    RECOMMENDED_LIST_SIZE,
+)
+
+_Item = TypeVar("_Item")  # a contact or a callback, as mapped by records.py
+
+
+class SinchObiHook(SinchObiApi):
+    """Sinch Contact Center's Restful Outbound Campaign Interface (OBI) v1.
+
+    Sinch calls the things this hook manages *campaigns* (outbound campaigns on a *dialer*,
+    status ``Active``/``Passive``/``Handled`` ...) and *customers* (the people a campaign calls).
+    The connection's host is the server's base URL; the hook appends ``/RI/obi/...``. Login and
+    password are the API user's; the ``api_key`` extra, when set, is sent as ``x-api-key``.
+    The raw endpoints are :class:`~airflow_provider_dialers.vendors.sinch.api.SinchObiApi`'s.
+    """
+
+    upload_batch_size: ClassVar[int] = RECOMMENDED_LIST_SIZE
+
+    # -- capabilities (the vendor-neutral interface of capabilities.DialerCapabilities) -------------
+    def create_campaign(self, spec: Mapping[str, Any]) -> str:
+        """Not supported: the OBI can list, read, update and start/stop campaigns, not create them."""
+        raise self.not_supported(
+            "create campaigns",
+            "the OBI has no endpoint that creates one (only list, read, update and status); create the "
+            "campaign in Sinch Contact Center and pass its id",
+        )
+
+    def find_campaign(self, name: str) -> str | None:
+        """The id of the campaign named exactly ``name``, or None (one ``GET /campaigns``).
+
+        The OBI's name search ignores case and reads ``*`` and ``?`` as patterns, so its answer is
+        narrowed to the exact name here. Two campaigns of that name raise DialerValidationError.
+        """
+        found = [c["id"] for c in self.get_campaigns(filters={"name": name}) if c.get("name") == name]
+        if len(found) > 1:
+            raise DialerValidationError(
+                "name", f"{len(found)} campaigns are called {name!r} ({', '.join(found)}); use an id",
+                vendor=self.vendor_name,
+            )
+        return found[0] if found else None
+
+    def set_campaign_status(self, campaign_id: str, status: CampaignStatusWord) -> None:
+        """``running`` sets the campaign ``Active``, ``paused`` sets it ``Passive``."""
+        if status not in CAMPAIGN_STATUS_BY_WORD:
+            raise DialerValidationError(
+                "status", f"must be one of {sorted(CAMPAIGN_STATUS_BY_WORD)}, got {status!r}", vendor=self.vendor_name
+            )
+        self.update_campaign_status(campaign_id, CAMPAIGN_STATUS_BY_WORD[status])
+
+    def list_campaigns(self) -> list[CampaignSummary]:
+        """Every campaign the API user sees (status: Active, Passive, Handled...; Active dials)."""
+        return [
+            CampaignSummary(id=c["id"], name=c.get("name", ""), status=c.get("status", ""),
+                            running=c.get("status") == "Active")
+            for c in self.get_campaigns()
+        ]
+
+    def upload_contacts(
+        self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """Add one batch of contacts as customers (``POST .../customers/list``), one outcome per row.
+
+        Retry-safe: every customer carries an ``externalId`` (the contact's, or one derived from the
+        row), so a re-sent batch is answered "not unique" instead of adding anyone twice.
+        """
+        self._refuse_update(options)
+        return self._add_mapped_rows(campaign_id, [(r.row, r.contact) for r in rows], customer_from_contact,
+                                     options, time_field="dial_at")
+
+    def add_callbacks(
+        self, campaign_id: str, rows: Sequence[CallbackRow], *, options: UploadOptions
+    ) -> list[RowOutcome]:
+        """Add one batch of callbacks as customers whose ``date`` is the callback time and
+        ``agentId`` the agent. The OBI cannot reschedule a customer it already has: a callback for
+        one (same ``externalId``) is a duplicate. Retry-safe as :meth:`upload_contacts`."""
+        self._refuse_update(options)
+        return self._add_mapped_rows(campaign_id, [(r.row, r.callback) for r in rows], customer_from_callback,
+                                     options, time_field="callback_at")
+
+    def add_dnc(self, numbers: Sequence[str]) -> DncResult:
+        """Not supported: the OBI has no do-not-call list."""
+        raise self._no_dnc("manage a DNC list")
+
+    def remove_dnc(self, numbers: Sequence[str]) -> DncResult:
+        """Not supported: the OBI has no do-not-call list."""
+        raise self._no_dnc("manage a DNC list")
+
+    def list_dnc(self) -> set[str]:
+        """Not supported: the OBI has no do-not-call list."""
+        raise self._no_dnc("read a DNC list")
+
+    def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
+        """Not supported natively: the OBI only sets each campaign's status (Active/Passive)."""
+        raise self.not_supported(
+            "toggle a global emergency", "the OBI has no global emergency stop, only each campaign's status"
+        )
+
+    def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:
+        """Counters of ``GET /campaigns/{id}`` and the outcomes of ``customerResultStatistics``:
+        two requests whatever the campaign's size. "Complete" is defined in
+        :func:`~airflow_provider_dialers.vendors.sinch.records.campaign_progress`."""
+        campaign = self.get_campaign(campaign_id)
+        return campaign_progress(campaign_id, campaign, self.get_customer_result_statistics(campaign_id))
+
+    def get_contact_state(self, campaign_id: str, contact_ref: str) -> ContactState:
+        """A customer's ``result`` (terminal or not), ``callCount`` and last call, found by
+        ``externalId``, else by customer id, else by phone number (1-3 requests)."""
+        ref = str(contact_ref).strip()
+        if not ref:
+            raise DialerValidationError("contact_ref", "is empty", vendor=self.vendor_name)
+        for lookup in (self._customer_by_external_id, self._customer_by_id, self._customer_by_number):
+            customer = lookup(campaign_id, ref)
+            if customer is not None:
+                return contact_state(ref, customer)
+        raise DialerRequestError(
+            f"campaign {campaign_id} has no customer with externalId, id or number {ref!r}",
+            vendor=self.vendor_name, status_code=404,
+        )
+
+    # -- capability helpers ---------------------------------------------------------------------------
+    def _refuse_update(self, options: UploadOptions) -> None:
+        if options.on_duplicate == "update":
+            raise self.not_supported(
+                "update customers it already has (on_duplicate='update')",
+                "the OBI has no endpoint that changes a customer (only add, read and delete); use 'skip'",
+            )
+
+    def _no_dnc(self, capability: str) -> Exception:
+        return self.not_supported(capability, "the OBI has no do-not-call endpoints (campaigns, customers and "
+                                              "statistics only)")
+
+    def _add_mapped_rows(
+        self,
+        campaign_id: str,
+        rows: Sequence[tuple[int, _Item]],
+        to_customer: Callable[[_Item], dict[str, Any]],
+        options: UploadOptions,
+        *,
+        time_field: str,
+    ) -> list[RowOutcome]:
+        """Map each row, send the valid ones in one request (none in a dry run), account for all.
+
+        Rows that fail the mapping are rejected unsent; a row repeating an earlier row's
+        ``externalId`` is a duplicate unsent (in a replayed request the OBI's "not unique" for it
+        would be indistinguishable from the first attempt's own customer).
+        """
+        outcomes: list[RowOutcome | None] = [None] * len(rows)
+        to_send: list[tuple[int, int, dict[str, Any]]] = []  # (position, row, customer)
+        first_row_by_key: dict[str, int] = {}
+        for position, (row, item) in enumerate(rows):
+            try:
+                customer = to_customer(item)
+            except ContactError as exc:
+                outcomes[position] = RowOutcome.rejected(row, exc.field, exc.reason)
+                continue
+            key = customer["externalId"]
+            if key in first_row_by_key:
+                outcomes[position] = duplicate_in_batch(row, key, first_row_by_key[key])
+                continue
+            first_row_by_key[key] = row
+            to_send.append((position, row, customer))
+        for position, outcome in self._send_customers(campaign_id, to_send, options, time_field):
+            outcomes[position] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _send_customers(
+        self, campaign_id: str, to_send: list[tuple[int, int, dict[str, Any]]], options: UploadOptions,
+        time_field: str,
+    ) -> Iterator[tuple[int, RowOutcome]]:
+        """(position, outcome) of each customer sent, or accepted with its payload in a dry run."""
+        if options.dry_run or not to_send:
+            for position, row, customer in to_send:
+                yield position, RowOutcome(row, RowStatus.ACCEPTED, payload=customer)
+            return
+        result = self.add_customers(campaign_id, [customer for _, _, customer in to_send])
+        for (position, row, customer), item in zip(to_send, result.items):
+            yield position, outcome_from_item(row, item, replayed=result.replayed, payload=customer,
+                                              time_field=time_field)
+
+    def _customer_by_external_id(self, campaign_id: str, ref: str) -> dict[str, Any] | None:
+        # The search ignores case and reads * and ? as patterns: keep the exact match only.
+        matches = self.iter_customers(campaign_id, filters={"externalId": ref})
+        return next((c for c in matches if c.get("externalId") == ref), None)
+
+    def _customer_by_id(self, campaign_id: str, ref: str) -> dict[str, Any] | None:
+        if not GUID.fullmatch(ref):
+            return None
+        try:
+            return self.get_customer(campaign_id, ref)
+        except DialerRequestError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    def _customer_by_number(self, campaign_id: str, ref: str) -> dict[str, Any] | None:
+        try:
+            number = normalise_phone(ref, "contact_ref", PhoneOptions())
+        except ContactError:
+            return None
+        candidates = self.iter_customers(campaign_id, filters={"numbers": f"*{number}*"})
+        found = [c for c in candidates if number in str(c.get("numbers", "")).split(";")]
+        if len(found) > 1:
+            raise DialerValidationError(
+                "contact_ref", f"{len(found)} customers have number {number}; use an externalId or customer id",
+                vendor=self.vendor_name,
+            )
+        return found[0] if found else None
+
