@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,9 @@ ATTRIBUTE_MAP = {"name": "businessParam1", "plan": "businessParam2", "external_i
 POKE_INTERVAL = 5
 #: Give up waiting after this long (seconds): a campaign that cannot finish fails the run.
 WAIT_TIMEOUT = 30 * 60
+COUNTS = ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")
+#: The task logger: what it logs shows in the task's log, with the task's context and level.
+log = logging.getLogger("airflow.task")
 DEFAULT_CALLBACKS = [
     {"external_id": "lc-cb-1", "phone": "+15550600101", "name": "Kim"},
     {"external_id": "lc-cb-2", "phone": "+15550600102", "name": "Lee"},
@@ -38,18 +42,41 @@ DEFAULT_CALLBACKS = [
     catchup=False,
     tags=["dialers", "example"],
     params={
-        "conn_id": Param("expertflow_ecm_default", type="string", description="An ExpertFlow ECM connection"),
-        "campaign_name": Param("Airflow lifecycle demo", type="string", minLength=1,
-                               description="Reused when a campaign of this name exists, else created"),
-        "cisco_campaign_id": Param("5002", type="string",
-                                   description="The Cisco UCCE/UCCX campaign the ECM campaign is linked to"),
-        "strategy_id": Param(1, type="integer", minimum=1, description="ECM call strategy (attempts and retries)"),
-        "source": Param(CONTACTS, type="string", description="CSV or JSON Lines file of contacts to load"),
-        "rejects_path": Param(REJECTS, type="string", description="Where rejected rows and reasons are written"),
-        "callbacks": Param(DEFAULT_CALLBACKS, type="array", items={"type": "object", "required": ["phone"]},
-                           description="People who asked to be called back: phone, name, external_id"),
-        "callback_delay_seconds": Param(20, type="integer", minimum=1,
-                                        description="Call them back this many seconds after they are scheduled"),
+        "conn_id": Param(
+            "expertflow_ecm_default", type="string", title="ECM connection",
+            description="An ExpertFlow ECM connection (type expertflow_ecm): the campaign fields below are "
+                        "ECM's, so maxcontact, sinch_obi and ameyo connections do not fit this DAG.",
+        ),
+        "campaign_name": Param(
+            "Airflow lifecycle demo", type="string", minLength=1, title="Campaign name",
+            description="Reused when a campaign of this name exists, else created",
+        ),
+        "cisco_campaign_id": Param(
+            "5002", type="string", title="Cisco campaign id",
+            description="The Cisco UCCE/UCCX campaign the ECM campaign is linked to (ECM's ciscoCampaignId)",
+        ),
+        "strategy_id": Param(
+            1, type="integer", minimum=1, title="Call strategy",
+            description="The ECM call strategy's id: how many attempts, and the retries between",
+        ),
+        "source": Param(
+            CONTACTS, type="string", title="Contact file",
+            description="CSV or JSON Lines file of contacts to load: a local path, URL or object storage "
+                        "path",
+        ),
+        "rejects_path": Param(
+            REJECTS, type="string", title="Rejects file",
+            description="Where rejected rows are written, each with its row, field and reason",
+        ),
+        "callbacks": Param(
+            DEFAULT_CALLBACKS, type="array", items={"type": "object", "required": ["phone"]},
+            title="Callbacks",
+            description="People who asked to be called back: phone (required), name, external_id",
+        ),
+        "callback_delay_seconds": Param(
+            20, type="integer", minimum=1, title="Callback delay (seconds)",
+            description="Call them back this many seconds after they are scheduled",
+        ),
     },
     doc_md="""
 ### ECM campaign lifecycle
@@ -65,7 +92,9 @@ The whole life of an ExpertFlow ECM campaign in one run:
 6. **wait_for_completion**: `CampaignCompletionSensor`, deferred: the triggerer polls ECM
    (5 requests per check, whatever the campaign's size) and no worker slot is held meanwhile.
 7. **report**: contacts by final state (`CONNECTED`, `RETRIES_COMPLETED`, ...), as the sensor
-   returns them (ECM's counts by state are read once, when the campaign is complete).
+   returns them (ECM's counts by state are read once, when the campaign is complete). It logs
+   what the run did and returns it (its XCom): the campaign, the upload's and the callbacks'
+   accounting with the first rejected rows, and the outcomes.
 
 Trigger it from the UI with another campaign name to create a new campaign; the defaults work
 against the sandbox (`python -m airflow_provider_dialers.sandbox --dial-rate 200`).
@@ -145,21 +174,35 @@ def dialer_campaign_lifecycle():
     @task
     def report(campaign_id: str, uploaded: dict, scheduled: dict, progress: dict,
                params: dict | None = None, ti=None) -> dict:
-        """Print what the run did and how the contacts ended (the sensor's counts by ECM state)."""
-        created = ti.xcom_pull(task_ids="create_or_reuse_campaign", key="created")
-        print(f"DEMO-SUMMARY campaign {params['campaign_name']!r}: id {campaign_id} "
-              f"({'created' if created else 'reused'})")
-        print(f"DEMO-SUMMARY contacts: {uploaded['total']} rows, {uploaded['accepted']} accepted, "
-              f"{uploaded['rejected']} rejected, {uploaded['duplicates']} duplicates "
-              f"(rejects file {uploaded['rejects_path']})")
-        for reject in uploaded.get("first_rejects", [])[:5]:
-            print(f"DEMO-SUMMARY     rejected row {reject['row']}: {reject['field']}: {reject['reason']}")
-        print(f"DEMO-SUMMARY callbacks: {scheduled['accepted']} scheduled, {scheduled['rejected']} rejected, "
-              f"{scheduled['duplicates']} duplicates")
-        print(f"DEMO-SUMMARY complete: {progress['complete']}, {progress['total']} contacts, "
-              f"{progress['pending']} in flight")
-        print(f"DEMO-SUMMARY outcomes: {progress['outcomes']}")
-        return {"campaign_id": campaign_id, "created": bool(created), "outcomes": progress["outcomes"]}
+        """Log and return what the run did and how the contacts ended (the sensor's counts by ECM state)."""
+        created = bool(ti.xcom_pull(task_ids="create_or_reuse_campaign", key="created"))
+        contacts = {key: uploaded[key] for key in COUNTS}
+        first_rejects = uploaded.get("first_rejects", [])[:5]
+        callbacks = {key: scheduled[key] for key in COUNTS}
+        log.info("campaign %r: id %s (%s)", params["campaign_name"], campaign_id,
+                 "created" if created else "reused")
+        log.info("contacts: %s rows, %s accepted, %s rejected, %s duplicates (rejects file %s)",
+                 contacts["total"], contacts["accepted"], contacts["rejected"], contacts["duplicates"],
+                 uploaded["rejects_path"])
+        for reject in first_rejects:
+            log.info("    rejected row %s: %s: %s", reject["row"], reject["field"], reject["reason"])
+        log.info("callbacks: %s scheduled, %s rejected, %s duplicates", callbacks["accepted"],
+                 callbacks["rejected"], callbacks["duplicates"])
+        log.info("complete: %s, %s contacts, %s in flight", progress["complete"], progress["total"],
+                 progress["pending"])
+        log.info("outcomes: %s", progress["outcomes"])
+        return {
+            "campaign_id": campaign_id,
+            "campaign_name": params["campaign_name"],
+            "created": created,
+            "contacts": {**contacts, "rejects_path": uploaded["rejects_path"],
+                         "first_rejects": first_rejects},
+            "callbacks": callbacks,
+            "complete": progress["complete"],
+            "total": progress["total"],
+            "pending": progress["pending"],
+            "outcomes": progress["outcomes"],
+        }
 
     done = report(campaign_id, upload.output, callbacks.output, wait.output)
     # The callbacks' due time is taken after the hold, so it is still ahead when they are added.

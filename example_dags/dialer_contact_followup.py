@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pendulum
@@ -21,6 +22,9 @@ HISTORY_PHONE_KEYS = ("phone1", "phone2", "phone3", "phone4", "phone5", "numbers
 PHONE_LIKE = re.compile(r"^\+?[\d ().-]{7,}$")
 #: Sinch and Ameyo take at most 3 numbers per contact.
 MAX_CALLBACK_PHONES = 3
+COUNTS = ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")
+#: The task logger: what it logs shows in the task's log, with the task's context and level.
+log = logging.getLogger("airflow.task")
 
 
 def callback_phones(state: dict, contact: str) -> list[str]:
@@ -40,6 +44,12 @@ def callback_phones(state: dict, contact: str) -> list[str]:
     return phones[:MAX_CALLBACK_PHONES]
 
 
+def contact_outcome(state: dict, params: dict) -> dict:
+    """Where the contact stands on the dialer that called it (the sensor's ``ContactState``)."""
+    return {"contact": state["contact_ref"], "conn_id": params["conn_id"],
+            "campaign_id": params["campaign_id"], "state": state["state"], "attempts": state["attempts"]}
+
+
 @dag(
     dag_id="dialer_contact_followup",
     schedule=None,
@@ -47,24 +57,50 @@ def callback_phones(state: dict, contact: str) -> list[str]:
     catchup=False,
     tags=["dialers", "example"],
     params={
-        "conn_id": Param("expertflow_ecm_default", type="string", description="The dialer that calls the contact"),
-        "campaign_id": Param("1", type="string", description="The contact's campaign on that dialer"),
-        "contact": Param("+15550100101", type="string", minLength=1,
-                         description="External id, phone number or the dialer's own id of the contact"),
-        "reached_states": Param(["CONNECTED"], type="array", items={"type": "string"}, minItems=1,
-                                description="States that mean the contact was reached: nothing more to do"),
-        "retry_states": Param(["RETRIES_COMPLETED"], type="array", items={"type": "string"}, minItems=1,
-                              description="States that mean the dialer gave up: call back on the fallback dialer"),
-        "failure_states": Param(["DNC_LISTED", "DANGLING"], type="array", items={"type": "string"},
-                                description="States that fail the run at once (never call back)"),
-        "fallback_conn_id": Param("sinch_obi_default", type="string",
-                                  description="The dialer that calls the contact back"),
-        "fallback_campaign_id": Param("62718C7889CC44F7B944C1A6F6BE9B7F", type="string",
-                                      description="The campaign on the fallback dialer"),
-        "fallback_lead_id": Param(None, type=["null", "integer"],
-                                  description="Ameyo as fallback: the lead to add the callback to"),
-        "callback_delay_minutes": Param(60, type="integer", minimum=1,
-                                        description="Call back this many minutes after the dialer gave up"),
+        "conn_id": Param(
+            "expertflow_ecm_default", type="string", title="Dialer connection",
+            description="The dialer that calls the contact: an expertflow_ecm, sinch_obi or ameyo connection "
+                        "(maxcontact cannot read a contact's state). The state lists use its state names.",
+        ),
+        "campaign_id": Param("1", type="string", title="Campaign",
+                             description="The contact's campaign on that dialer"),
+        "contact": Param(
+            "+15550100101", type="string", minLength=1, title="Contact",
+            description="External id, phone number or the dialer's own id of the contact",
+        ),
+        "reached_states": Param(
+            ["CONNECTED"], type="array", items={"type": "string"}, minItems=1, title="Reached states",
+            description="The dialer's states that mean the contact was reached: nothing more to do "
+                        "(ECM CONNECTED, Sinch SUCCESS, Ameyo CONNECTED)",
+        ),
+        "retry_states": Param(
+            ["RETRIES_COMPLETED"], type="array", items={"type": "string"}, minItems=1, title="Gave-up states",
+            description="The dialer's states that mean it gave up: call back on the fallback dialer "
+                        "(ECM RETRIES_COMPLETED, Sinch MAXCALLS)",
+        ),
+        "failure_states": Param(
+            ["DNC_LISTED", "DANGLING"], type="array", items={"type": "string"}, title="Failure states",
+            description="The dialer's states that fail the run at once (never call back)",
+        ),
+        "fallback_conn_id": Param(
+            "sinch_obi_default", type="string", title="Fallback dialer connection",
+            description="The dialer that calls the contact back: a connection of type expertflow_ecm, "
+                        "sinch_obi or ameyo (ameyo needs the fallback lead; maxcontact cannot schedule "
+                        "callbacks).",
+        ),
+        "fallback_campaign_id": Param(
+            "62718C7889CC44F7B944C1A6F6BE9B7F", type="string", title="Fallback campaign",
+            description="The campaign on the fallback dialer",
+        ),
+        "fallback_lead_id": Param(
+            None, type=["null", "integer"], title="Fallback Ameyo lead",
+            description="Ameyo as the fallback dialer: the lead to add the callback to (empty for other "
+                        "dialers)",
+        ),
+        "callback_delay_minutes": Param(
+            60, type="integer", minimum=1, title="Callback delay (minutes)",
+            description="Call back this many minutes after the dialer gave up",
+        ),
     },
     doc_md="""
 ### Follow one contact up
@@ -80,6 +116,9 @@ worker slot is held), then branches on the state it reached:
 
 States are the vendor's own names: change the three lists with `conn_id`. The defaults follow a
 seeded contact of the sandbox's ECM campaign 1 and call it back on Sinch.
+
+The branch taken logs what happened and returns it (its XCom): `contact_reached` the contact's
+state, `report_callback` that state and the callback scheduled on the fallback dialer.
 """,
 )
 def dialer_contact_followup():
@@ -100,14 +139,14 @@ def dialer_contact_followup():
         """Reached -> done; the dialer gave up -> call back on the fallback dialer."""
         reached = {name.upper() for name in params["reached_states"]}
         name = state["state"].upper()
-        print(f"DEMO-SUMMARY contact {state['contact_ref']} on {params['conn_id']}: {state['state']} "
-              f"after {state['attempts']} attempts")
+        log.info("contact %s on %s: %s after %s attempts", state["contact_ref"], params["conn_id"],
+                 state["state"], state["attempts"])
         return REACHED_TASK_ID if name in reached else "fallback_callback"  # the sensor allows no other
 
     @task(task_id=REACHED_TASK_ID)
-    def contact_reached(state: dict) -> str:
-        print(f"DEMO-SUMMARY reached ({state['state']}): no follow-up needed")
-        return state["state"]
+    def contact_reached(state: dict, params: dict | None = None) -> dict:
+        log.info("reached (%s): no follow-up needed", state["state"])
+        return {**contact_outcome(state, params), "follow_up": None}
 
     @task
     def fallback_callback(state: dict, params: dict | None = None) -> list[dict]:
@@ -132,14 +171,17 @@ def dialer_contact_followup():
     )
 
     @task
-    def report_callback(scheduled: dict, params: dict | None = None) -> dict:
-        print(f"DEMO-SUMMARY callback on {params['fallback_conn_id']} campaign {params['fallback_campaign_id']}: "
-              f"{scheduled['accepted']} scheduled, {scheduled['duplicates']} already scheduled, "
-              f"{scheduled['rejected']} rejected")
-        return scheduled
+    def report_callback(scheduled: dict, state: dict, params: dict | None = None) -> dict:
+        log.info("callback on %s campaign %s: %s scheduled, %s already scheduled, %s rejected",
+                 params["fallback_conn_id"], params["fallback_campaign_id"], scheduled["accepted"],
+                 scheduled["duplicates"], scheduled["rejected"])
+        follow_up = {"conn_id": params["fallback_conn_id"], "campaign_id": params["fallback_campaign_id"],
+                     **{key: scheduled[key] for key in COUNTS},
+                     "first_rejects": scheduled.get("first_rejects", [])}
+        return {**contact_outcome(state, params), "follow_up": follow_up}
 
     decide(state) >> [contact_reached(state), callback]
-    report_callback(schedule_callback.output)
+    report_callback(schedule_callback.output, state)
 
 
 dialer_contact_followup()

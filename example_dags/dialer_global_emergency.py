@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pendulum
 from airflow.sdk import Param, TriggerRule, dag, task
 
@@ -9,6 +11,8 @@ from airflow_provider_dialers.operators import GlobalEmergencyOperator
 
 DEFAULT_CONN_IDS = ["maxcontact_default", "expertflow_ecm_default", "sinch_obi_default"]
 SWITCH_TASK_ID = "emergency_switch"
+#: The task logger: what it logs shows in the task's log, with the task's context and level.
+log = logging.getLogger("airflow.task")
 
 
 @dag(
@@ -22,8 +26,12 @@ SWITCH_TASK_ID = "emergency_switch"
         "enabled": Param(True, type="boolean", title="Emergency stop",
                          description="On: stop every running campaign. Off: end the stop and restart "
                                      "exactly the campaigns it stopped."),
-        "conn_ids": Param(DEFAULT_CONN_IDS, type="array", items={"type": "string"}, minItems=1,
-                          title="Dialers", description="Dialer connections to switch"),
+        "conn_ids": Param(
+            DEFAULT_CONN_IDS, type="array", items={"type": "string"}, minItems=1, title="Dialers",
+            description="Dialer connections to switch, one task each: maxcontact (its own Global Emergency), "
+                        "expertflow_ecm or sinch_obi (every running campaign paused, then exactly those "
+                        "resumed). An ameyo connection fails its task: Ameyo's API cannot pause campaigns.",
+        ),
     },
     doc_md="""
 ### Global emergency stop
@@ -38,8 +46,8 @@ connection, labelled with its connection id:
 * **Ameyo** cannot pause campaigns through its API: listing it fails that connection's task
   (an emergency stop must never look done when it is not).
 
-`report` runs whatever happened and prints, per connection, what was stopped or restarted. Only
-one run at a time.
+`report` runs whatever happened, logs per connection what was stopped or restarted, and returns
+it (its XCom). Only one run at a time.
 """,
 )
 def dialer_global_emergency():
@@ -64,12 +72,12 @@ def dialer_global_emergency():
             result = ti.xcom_pull(task_ids=SWITCH_TASK_ID, map_indexes=index)
             results[conn_id] = result
             if result is None:
-                print(f"DEMO-SUMMARY {conn_id}: emergency {action} FAILED (see its task log)")
+                log.error("%s: emergency %s FAILED (see its task log)", conn_id, action)
             elif result["enabled"]:
-                print(f"DEMO-SUMMARY {conn_id} ({result['mode']}): emergency stop on; stopped {result['paused']}")
+                log.info("%s (%s): emergency stop on; stopped %s", conn_id, result["mode"], result["paused"])
             else:
-                print(f"DEMO-SUMMARY {conn_id} ({result['mode']}): emergency stop off; "
-                      f"restored {result['resumed']}")
+                log.info("%s (%s): emergency stop off; restored %s", conn_id, result["mode"],
+                         result["resumed"])
         failed = [conn_id for conn_id, result in results.items() if result is None]
         if failed:
             raise RuntimeError(f"the emergency {action} failed on {failed}; see their {SWITCH_TASK_ID} task logs")

@@ -3,6 +3,7 @@ cannot do is skipped cleanly, not failed."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,8 @@ DEFAULT_CAMPAIGNS = {
 DEFAULT_LEAD_IDS = {"ameyo_default": 1}
 UPLOAD_TASK_ID = "upload_contacts"
 COUNTS = ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")
+#: The task logger: what it logs shows in the task's log, with the task's context and level.
+log = logging.getLogger("airflow.task")
 
 
 @dag(
@@ -34,15 +37,27 @@ COUNTS = ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped
     catchup=False,
     tags=["dialers", "example"],
     params={
-        "source": Param(SAMPLE, type="string", description="CSV or JSON Lines file of contacts"),
-        "conn_ids": Param(DEFAULT_CONN_IDS, type="array", items={"type": "string"}, minItems=1,
-                          description="Dialer connections to send the file to"),
-        "campaigns": Param(DEFAULT_CAMPAIGNS, type="object",
+        "source": Param(
+            SAMPLE, type="string", title="Contact file",
+            description="CSV or JSON Lines file of contacts: a local path, URL or object storage path",
+        ),
+        "conn_ids": Param(
+            DEFAULT_CONN_IDS, type="array", items={"type": "string"}, minItems=1, title="Dialer connections",
+            description="Connections to send the file to, one task each: expertflow_ecm, sinch_obi and ameyo "
+                        "connections take it; a maxcontact connection is skipped (its API cannot take "
+                        "contacts). Each needs its campaign in Campaigns.",
+        ),
+        "campaigns": Param(DEFAULT_CAMPAIGNS, type="object", title="Campaigns",
                            description="Connection id -> the campaign to fill on that dialer"),
-        "lead_ids": Param(DEFAULT_LEAD_IDS, type="object",
-                          description="Connection id -> lead to upload into (Ameyo needs one)"),
-        "rejects_dir": Param(REJECTS_DIR, type="string",
-                             description="Folder for the rejects files, one per connection"),
+        "lead_ids": Param(
+            DEFAULT_LEAD_IDS, type="object", title="Ameyo leads",
+            description="Connection id -> the lead to upload into (Ameyo connections need one; other "
+                        "dialers ignore it)",
+        ),
+        "rejects_dir": Param(
+            REJECTS_DIR, type="string", title="Rejects folder",
+            description="Folder for the rejects files, one per connection: <conn_id>.rejects.csv",
+        ),
     },
     doc_md="""
 ### One contact file, every dialer
@@ -52,7 +67,7 @@ id). Each dialer gets its own rejects file (`<rejects_dir>/<conn_id>.rejects.csv
 
 A dialer whose API cannot take contacts (MaxContact's Management API has no lead endpoint) is
 **skipped**, not failed (`on_unsupported="skip"`), so one run serves a mixed estate. `report`
-then prints, per dialer, what was accepted, rejected, or skipped.
+then logs, per dialer, what was accepted, rejected, or skipped, and returns it (its XCom).
 
 Params: `campaigns` maps each connection id to its campaign, `lead_ids` gives Ameyo its lead.
 The defaults point at the sandbox's seeded campaigns.
@@ -101,12 +116,17 @@ def dialer_multi_vendor_fanout():
             result = ti.xcom_pull(task_ids=UPLOAD_TASK_ID, map_indexes=index)
             state = states.get(f"{UPLOAD_TASK_ID}_{index}")
             if result is not None:
-                summary[conn_id] = {key: result[key] for key in COUNTS}
-                print(f"DEMO-SUMMARY {conn_id} (campaign {target['campaign_id']}): {summary[conn_id]}")
+                counts = {key: result[key] for key in COUNTS}
+                summary[conn_id] = {"campaign_id": target["campaign_id"], **counts}
+                log.info("%s (campaign %s): %s", conn_id, target["campaign_id"], counts)
+            elif state == "skipped":
+                why = "its API cannot take contacts"
+                summary[conn_id] = {"campaign_id": target["campaign_id"], "state": state, "reason": why}
+                log.info("%s (campaign %s): skipped (%s)", conn_id, target["campaign_id"], why)
             else:
-                summary[conn_id] = {"state": state}
-                why = "its API cannot take contacts" if state == "skipped" else "see its task log"
-                print(f"DEMO-SUMMARY {conn_id} (campaign {target['campaign_id']}): {state} ({why})")
+                why = "see its task log"
+                summary[conn_id] = {"campaign_id": target["campaign_id"], "state": state, "reason": why}
+                log.error("%s (campaign %s): %s (%s)", conn_id, target["campaign_id"], state, why)
         failed = [conn_id for conn_id, counts in summary.items() if counts.get("state", "skipped") != "skipped"]
         if failed:
             raise RuntimeError(f"the upload failed on {failed}; see their upload_contacts task logs")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
 import pendulum
-
 from airflow.sdk import Param, dag, task
+
 from airflow_provider_dialers.operators import UploadContactsOperator
 
 SAMPLE = str(Path(__file__).parent / "data" / "contacts_sample.csv")
 REJECTS = str(Path(tempfile.gettempdir()) / "dialer_upload_contacts.rejects.csv")
+COUNTS = ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")
+#: The task logger: what it logs shows in the task's log, with the task's context and level.
+log = logging.getLogger("airflow.task")
 
 
 @dag(
@@ -21,11 +25,27 @@ REJECTS = str(Path(tempfile.gettempdir()) / "dialer_upload_contacts.rejects.csv"
     catchup=False,
     tags=["dialers", "example"],
     params={
-        "conn_id": Param("sinch_obi_default", type="string", description="Dialer connection (ECM, Sinch, Ameyo)"),
-        "campaign_id": Param("62718C7889CC44F7B944C1A6F6BE9B7F", type="string", description="Campaign to fill"),
-        "lead_id": Param(1, type="integer", description="Ameyo: the lead to upload into (others ignore it)"),
-        "source": Param(SAMPLE, type="string", description="CSV or JSON Lines file of contacts"),
-        "rejects_path": Param(REJECTS, type="string", description="Where rejected rows and reasons are written"),
+        "conn_id": Param(
+            "sinch_obi_default", type="string", title="Dialer connection",
+            description="The dialer to fill: a connection of type expertflow_ecm, sinch_obi or ameyo "
+                        "(maxcontact cannot take contacts: its API has no lead endpoint).",
+        ),
+        "campaign_id": Param(
+            "62718C7889CC44F7B944C1A6F6BE9B7F", type="string", title="Campaign",
+            description="The campaign to fill, as that dialer identifies it",
+        ),
+        "lead_id": Param(
+            1, type="integer", title="Ameyo lead",
+            description="Ameyo only: the lead (contact list) to upload into; other dialers ignore it",
+        ),
+        "source": Param(
+            SAMPLE, type="string", title="Contact file",
+            description="CSV or JSON Lines file of contacts: a local path, URL or object storage path",
+        ),
+        "rejects_path": Param(
+            REJECTS, type="string", title="Rejects file",
+            description="Where rejected rows are written, each with its row, field and reason",
+        ),
     },
     doc_md="""
 ### Upload contacts to any dialer
@@ -33,6 +53,8 @@ Streams a contact file (CSV or JSON Lines) into a campaign with `UploadContactsO
 reports how every row ended: accepted, rejected (with row, field and reason in the rejects file),
 duplicate, or skipped by the DNC and calling-window guards. The sample file has bad rows on
 purpose. Trigger it with another `conn_id`/`campaign_id` to send the same file to another dialer.
+
+`report` logs the counts and the first rejected rows, and returns them (its XCom).
 """,
 )
 def dialer_upload_contacts():
@@ -48,12 +70,17 @@ def dialer_upload_contacts():
     )
 
     @task
-    def report(result: dict) -> dict:
-        counts = {k: result[k] for k in ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")}
-        print(f"DEMO-SUMMARY upload: {counts}")
-        for reject in result.get("first_rejects", [])[:5]:
-            print(f"DEMO-SUMMARY     rejected row {reject['row']}: {reject['field']}: {reject['reason']}")
-        return counts
+    def report(result: dict, params: dict | None = None) -> dict:
+        """How every row ended: the counts, the rejects file, the first rejected rows (row, field, reason)."""
+        counts = {key: result[key] for key in COUNTS}
+        log.info("upload to %s campaign %s: %s", params["conn_id"], params["campaign_id"], counts)
+        first_rejects = result.get("first_rejects", [])[:5]
+        for reject in first_rejects:
+            log.info("    rejected row %s: %s: %s", reject["row"], reject["field"], reject["reason"])
+        if result["rejected"]:
+            log.info("every rejected row and its reason: %s", result["rejects_path"])
+        return {"conn_id": params["conn_id"], "campaign_id": params["campaign_id"], **counts,
+                "rejects_path": result["rejects_path"], "first_rejects": first_rejects}
 
     report(upload.output)
 

@@ -1,8 +1,15 @@
-"""Example DAGs: import cleanly with no network access, and run end to end against the sandbox."""
+"""Example DAGs: import cleanly with no network access, and run end to end against the sandbox.
+
+What a run did is read from its tasks' return values (XComs) in the metadata DB, with the demo's
+reader, and from the lines its tasks log through the task logger (``airflow.task``).
+"""
 
 from __future__ import annotations
 
+import ast
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +19,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = ROOT / "example_dags"
+DAG_FILES = sorted(DAGS_FOLDER.glob("*.py"))
+CONN_TYPES = ("expertflow_ecm", "maxcontact", "sinch_obi", "ameyo")
+COUNTS = {"total": 13, "accepted": 4, "rejected": 8, "duplicates": 1, "skipped_dnc": 0, "skipped_window": 0}
+
+
+def _demo():
+    """``scripts/demo.py``: its XCom reader and its deferral timing are the ones these tests check."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import demo
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return demo
 
 
 def test_example_dags_import_without_errors_or_network(monkeypatch):
@@ -27,6 +47,56 @@ def test_example_dags_import_without_errors_or_network(monkeypatch):
     assert "dialer_connections_check" in bag.dag_ids
     for dag in bag.dags.values():
         assert dag.doc_md and "dialers" in dag.tags
+
+
+@pytest.mark.parametrize("dag_file", DAG_FILES, ids=[path.stem for path in DAG_FILES])
+def test_example_dags_log_through_the_task_logger_not_print(dag_file):
+    """print() output lands in the collapsed "Post Execute" group of the task log in the UI."""
+    tree = ast.parse(dag_file.read_text(), filename=str(dag_file))
+    prints = [node.lineno for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"]
+    assert prints == [], f"{dag_file.name} calls print() on lines {prints}"
+    assert "DEMO-SUMMARY" not in dag_file.read_text()
+
+
+@pytest.fixture(scope="module")
+def example_dags() -> list:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS_FOLDER))
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == sorted(path.stem for path in DAG_FILES)
+    return list(bag.dags.values())
+
+
+def test_every_param_of_every_example_dag_has_a_title_and_a_description(example_dags):
+    missing = []
+    for dag in example_dags:
+        assert dag.params, dag.dag_id
+        for name in dag.params:
+            param = dag.params.get_param(name)
+            if not (param.schema.get("title") or "").strip() or not (param.description or "").strip():
+                missing.append(f"{dag.dag_id}.{name}")
+    assert missing == []
+
+
+def test_connection_params_name_the_connection_types_they_take_and_default_to_one(example_dags):
+    checked = 0
+    for dag in example_dags:
+        for name in dag.params:
+            if not re.search(r"conn_ids?$", name):
+                continue
+            param = dag.params.get_param(name)
+            named = [conn_type for conn_type in CONN_TYPES
+                     if re.search(rf"\b{conn_type}\b", param.description)]
+            assert named, f"{dag.dag_id}.{name}: no connection type in {param.description!r}"
+            defaults = param.value if isinstance(param.value, list) else [param.value]
+            for default in defaults:
+                match = re.fullmatch(rf"({'|'.join(CONN_TYPES)})_default", default)
+                assert match, f"{dag.dag_id}.{name}: default {default!r} is no dialer's default connection"
+                assert match[1] in named, f"{dag.dag_id}.{name}: default {default!r}, but takes {named}"
+            checked += 1
+    assert checked == 7  # one in every DAG, two in the follow-up (its dialer and the fallback)
 
 
 @pytest.fixture(scope="module")
@@ -46,18 +116,51 @@ def _airflow() -> str:
     return str(Path(sys.executable).parent / "airflow")
 
 
+def _dags_test(dag_id: str, env: dict[str, str], conf: dict | None = None):
+    """``airflow dags test`` one DAG: its process result, and the run as the metadata DB has it (each
+    task's state and return value) after it."""
+    demo = _demo()
+    db = Path(env["AIRFLOW_HOME"]) / "airflow.db"
+    before = demo.last_run_key(db)
+    command = [_airflow(), "dags", "test", dag_id] + (["--conf", json.dumps(conf)] if conf else [])
+    result = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=300)
+    return result, demo.read_run(db, dag_id, after=before)
+
+
+def _task_log_lines(output: str) -> list[str]:
+    """The messages the DAG's tasks logged through the task logger (``airflow.task``), in order."""
+    pattern = re.compile(r"^\S+ \[\w+\s*\] (?P<message>.*?)\s+\[airflow\.task\](?: |$)")
+    return [match["message"] for line in output.splitlines() if (match := pattern.match(line))]
+
+
+def _failure_output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout[-6000:] + result.stderr[-2000:]
+
+
 def test_connections_check_dag_lists_every_vendors_campaigns(sandbox, airflow_env):
     env = {**airflow_env, **sandbox.connection_env()}
-    result = subprocess.run(
-        [_airflow(), "dags", "test", "dialer_connections_check"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    summary = [line for line in result.stdout.splitlines() if line.startswith("DEMO-SUMMARY")]
-    for conn_id in ("expertflow_ecm_default", "maxcontact_default", "sinch_obi_default", "ameyo_default"):
-        assert any(conn_id in line and "campaigns" in line for line in summary), summary
-    # the seeded campaigns of every vendor are printed
-    assert len(summary) > 8
+    result, run = _dags_test("dialer_connections_check", env)
+    assert result.returncode == 0, _failure_output(result)
+    assert "DEMO-SUMMARY" not in result.stdout
+    conn_ids = ["expertflow_ecm_default", "maxcontact_default", "sinch_obi_default", "ameyo_default"]
+    checks = run.mapped("check_and_list")
+    assert [check.label for check in checks] == conn_ids  # one mapped task per connection, labelled with it
+    logged = _task_log_lines(result.stdout)
+    for check in checks:
+        conn_id = check.label
+        assert check.value["conn_id"] == conn_id
+        assert re.match(r"Connection to .+ OK: .*\d+ campaigns", check.value["message"]), check.value
+        # every seeded campaign of the vendor is listed, and logged
+        assert len(check.value["campaigns"]) >= 3, check.value
+        assert f"{conn_id}: {check.value['message']}" in logged
+        for campaign in check.value["campaigns"]:
+            assert {"id", "name", "status", "running"} <= set(campaign)
+            columns = [campaign["id"], *campaign["name"].split(), *campaign["status"].split()]
+            assert any(line.split() == columns for line in logged), (campaign, logged)
+    # the demo prints each check's answer and its campaigns
+    summary = _demo().summary(run)
+    assert summary[0].startswith("expertflow_ecm_default: Connection to ExpertFlow ECM OK: ")
+    assert len(summary) == len(checks) + sum(len(check.value["campaigns"]) for check in checks)
     logins = sandbox.client.stats()["logins"]
     assert set(logins) >= {"expertflow", "maxcontact", "ameyo"}  # Sinch uses Basic auth: no login call
 
@@ -69,17 +172,22 @@ def test_connections_check_dag_lists_every_vendors_campaigns(sandbox, airflow_en
 ])
 def test_the_upload_dag_gives_the_same_accounting_on_every_dialer(sandbox, airflow_env, tmp_path, conn_id, vendor,
                                                                    campaign_id):
-    import json
-
     conf = {"conn_id": conn_id, "campaign_id": campaign_id, "rejects_path": str(tmp_path / "rejects.csv")}
-    result = subprocess.run(
-        [_airflow(), "dags", "test", "dialer_upload_contacts", "--conf", json.dumps(conf)],
-        env={**airflow_env, **sandbox.connection_env()}, capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    (summary,) = [line for line in result.stdout.splitlines() if line.startswith("DEMO-SUMMARY upload:")]
-    assert summary.endswith(
-        "{'total': 13, 'accepted': 4, 'rejected': 8, 'duplicates': 1, 'skipped_dnc': 0, 'skipped_window': 0}")
+    result, run = _dags_test("dialer_upload_contacts", {**airflow_env, **sandbox.connection_env()}, conf)
+    assert result.returncode == 0, _failure_output(result)
+    report = dict(run.value("report"))
+    first_rejects = report.pop("first_rejects")
+    assert report == {"conn_id": conn_id, "campaign_id": campaign_id, **COUNTS,
+                      "rejects_path": str(tmp_path / "rejects.csv")}
+    assert [(r["row"], r["field"]) for r in first_rejects] == [
+        (4, "phones[0]"), (5, "phones"), (6, "timezone"), (7, "dial_at"), (8, "dial_at")]
+    logged = _task_log_lines(result.stdout)
+    assert f"upload to {conn_id} campaign {campaign_id}: {COUNTS}" in logged
+    assert f"    rejected row 5: phones: {first_rejects[1]['reason']}" in logged
+    assert _demo().summary(run)[:2] == [
+        f"upload to {conn_id} campaign {campaign_id}: "
+        "13 rows: 4 accepted, 8 rejected, 1 duplicates, skipped 0 (DNC) + 0 (calling window)",
+        f"    rejected row 4: phones[0]: {first_rejects[0]['reason']}"]
     rejects = (tmp_path / "rejects.csv").read_text()
     assert rejects.count("\n") == 9  # a header and the 8 rejected rows
     assert sandbox.client.stats()["requests"].get(vendor)
@@ -91,33 +199,12 @@ ECM_CONN = "expertflow_ecm_default"
 SINCH_SPRING_RENEWALS = "62718C7889CC44F7B944C1A6F6BE9B7F"
 
 
-def _dags_test(dag_id: str, env: dict[str, str], conf: dict | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
-    """``airflow dags test`` one DAG; its result and its DEMO-SUMMARY lines (marker stripped)."""
-    import json
-
-    command = [_airflow(), "dags", "test", dag_id] + (["--conf", json.dumps(conf)] if conf else [])
-    result = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=300)
-    summary = [line.removeprefix("DEMO-SUMMARY ") for line in result.stdout.splitlines()
-               if line.startswith("DEMO-SUMMARY ")]
-    return result, summary
-
-
-def _failure_output(result: subprocess.CompletedProcess) -> str:
-    return result.stdout[-6000:] + result.stderr[-2000:]
-
-
 def _deferred_tasks(output: str) -> list[str]:
     """Task ids that went DEFERRED, in a ``dags test`` output whose trigger then completed."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from demo import deferrals
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    return [task_id for task_id, _ in deferrals(output)]
+    return [task_id for task_id, _ in _demo().deferrals(output)]
 
 
 def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, airflow_env, tmp_path):
-    import ast
     from collections import Counter
 
     from airflow_provider_dialers.hooks.expertflow import TERMINAL_STATES, RequestState
@@ -125,23 +212,39 @@ def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, airflow
     sandbox.client.configure(dial_rate=100)
     rejects = tmp_path / "lifecycle.rejects.csv"
     conf = {"campaign_name": "Lifecycle test", "rejects_path": str(rejects), "callback_delay_seconds": 12}
-    result, summary = _dags_test("dialer_campaign_lifecycle", {**airflow_env, **sandbox.connection_env()}, conf)
+    result, run = _dags_test("dialer_campaign_lifecycle", {**airflow_env, **sandbox.connection_env()}, conf)
     assert result.returncode == 0, _failure_output(result)
 
     ecm = sandbox.core.vendors["expertflow"]
     (campaign,) = [c for c in ecm.campaigns.values() if c["name"] == "Lifecycle test"]
-    assert f"campaign 'Lifecycle test': id {campaign['id']} (created)" in summary
+    report = run.value("report")
+    assert (report["campaign_name"], str(report["campaign_id"]), report["created"]) == (
+        "Lifecycle test", str(campaign["id"]), True)
     assert campaign["status"] == "1"  # paused while loading, then resumed
-    assert "contacts: 10 rows, 6 accepted, 4 rejected, 0 duplicates" in summary[1]
-    assert "callbacks: 2 scheduled, 0 rejected, 0 duplicates" in summary
-    assert "complete: True, 8 contacts, 0 in flight" in summary
+    contacts = report["contacts"]
+    assert {key: contacts[key] for key in ("total", "accepted", "rejected", "duplicates")} == {
+        "total": 10, "accepted": 6, "rejected": 4, "duplicates": 0}
+    assert contacts["rejects_path"] == str(rejects)
+    assert [r["row"] for r in contacts["first_rejects"]] == [4, 5, 6, 7]
+    assert all(r["field"] and r["reason"] for r in contacts["first_rejects"])
+    assert {key: report["callbacks"][key] for key in ("accepted", "rejected", "duplicates")} == {
+        "accepted": 2, "rejected": 0, "duplicates": 0}
+    assert (report["complete"], report["total"], report["pending"]) == (True, 8, 0)
+    logged = _task_log_lines(result.stdout)
+    assert f"campaign 'Lifecycle test': id {campaign['id']} (created)" in logged
+    assert "callbacks: 2 scheduled, 0 rejected, 0 duplicates" in logged
+    assert "complete: True, 8 contacts, 0 in flight" in logged
     # the reported outcomes are the sandbox's: every contact settled, counted by its final state
     contacts = [c for c in ecm.callbacks.values() if c["campaignId"] == int(campaign["id"])]
     assert len(contacts) == 8
     assert all(RequestState(c["requestState"]) in TERMINAL_STATES for c in contacts)
     expected = Counter(RequestState(c["requestState"]).name for c in contacts)
-    (outcomes,) = [line.removeprefix("outcomes: ") for line in summary if line.startswith("outcomes: ")]
-    assert ast.literal_eval(outcomes) == dict(expected)
+    assert report["outcomes"] == dict(expected)
+    assert f"outcomes: {report['outcomes']}" in logged
+    summary = _demo().summary(run)
+    assert summary[0] == f"campaign 'Lifecycle test': id {campaign['id']} (created)"
+    assert summary[-3:] == ["callbacks: 2 scheduled, 0 rejected, 0 duplicates",
+                            "complete: True, 8 contacts, 0 in flight", f"outcomes: {report['outcomes']}"]
     callbacks = {c["phone1"]: c for c in contacts if c["dialTime"]}
     assert set(callbacks) == {"+15550600101", "+15550600102"}
     assert {c["businessParam1"] for c in callbacks.values()} == {"Kim", "Lee"}
@@ -173,29 +276,57 @@ def test_global_emergency_dag_stops_then_restores_exactly_what_it_stopped(sandbo
     assert all(running_before.values())  # every dialer has a running campaign to stop
     env = {**airflow_env, **sandbox.connection_env()}
 
-    result, summary = _dags_test("dialer_global_emergency", env, {"enabled": True})
+    result, run = _dags_test("dialer_global_emergency", env, {"enabled": True})
     assert result.returncode == 0, _failure_output(result)
     assert running() == {conn_id: set() for conn_id in conn_ids}
     assert statuses()[ECM_CONN]["2"] == before[ECM_CONN]["2"] == "Paused"  # paused before: untouched
+    report = run.value("report")
+    assert list(report) == list(conn_ids)
+    assert [switch.label for switch in run.mapped("emergency_switch")] == list(conn_ids)
+    logged = _task_log_lines(result.stdout)
     for conn_id in conn_ids:
-        (line,) = [line for line in summary if line.startswith(conn_id)]
-        assert "emergency stop on; stopped" in line and all(repr(cid) in line for cid in running_before[conn_id])
-    assert "(native)" in next(line for line in summary if line.startswith("maxcontact_default"))
+        assert report[conn_id]["enabled"] is True
+        assert {str(cid) for cid in report[conn_id]["paused"]} >= running_before[conn_id]
+        mode, paused = report[conn_id]["mode"], report[conn_id]["paused"]
+        assert f"{conn_id} ({mode}): emergency stop on; stopped {paused}" in logged
+    assert report["maxcontact_default"]["mode"] == "native"
 
-    result, summary = _dags_test("dialer_global_emergency", env, {"enabled": False})
+    result, run = _dags_test("dialer_global_emergency", env, {"enabled": False})
     assert result.returncode == 0, _failure_output(result)
     assert statuses() == before
+    report = run.value("report")
+    logged = _task_log_lines(result.stdout)
     for conn_id in conn_ids:
-        (line,) = [line for line in summary if line.startswith(conn_id)]
-        assert "emergency stop off; restored" in line and all(repr(cid) in line for cid in running_before[conn_id])
+        assert report[conn_id]["enabled"] is False
+        assert {str(cid) for cid in report[conn_id]["resumed"]} >= running_before[conn_id]
+        mode, resumed = report[conn_id]["mode"], report[conn_id]["resumed"]
+        assert f"{conn_id} ({mode}): emergency stop off; restored {resumed}" in logged
 
 
 def test_fanout_dag_sends_one_file_to_every_dialer_and_skips_what_cannot_take_it(sandbox, airflow_env, tmp_path):
     conf = {"rejects_dir": str(tmp_path / "rejects")}
-    result, summary = _dags_test("dialer_multi_vendor_fanout", {**airflow_env, **sandbox.connection_env()}, conf)
+    result, run = _dags_test("dialer_multi_vendor_fanout", {**airflow_env, **sandbox.connection_env()}, conf)
     assert result.returncode == 0, _failure_output(result)
-    counts = "{'total': 13, 'accepted': 4, 'rejected': 8, 'duplicates': 1, 'skipped_dnc': 0, 'skipped_window': 0}"
-    assert summary == [
+    report = run.value("report")
+    assert list(report.items()) == [
+        ("expertflow_ecm_default", {"campaign_id": "2", **COUNTS}),
+        ("maxcontact_default",
+         {"campaign_id": "1", "state": "skipped", "reason": "its API cannot take contacts"}),
+        ("sinch_obi_default", {"campaign_id": "8A7C98EAF1164F2FAA93B98EECB95D76", **COUNTS}),
+        ("ameyo_default", {"campaign_id": "1", **COUNTS}),
+    ]
+    uploads = run.mapped("upload_contacts")
+    assert [(upload.label, upload.state) for upload in uploads] == [
+        ("expertflow_ecm_default", "success"), ("maxcontact_default", "skipped"),
+        ("sinch_obi_default", "success"), ("ameyo_default", "success")]
+    assert _task_log_lines(result.stdout) == [
+        f"expertflow_ecm_default (campaign 2): {COUNTS}",
+        "maxcontact_default (campaign 1): skipped (its API cannot take contacts)",
+        f"sinch_obi_default (campaign 8A7C98EAF1164F2FAA93B98EECB95D76): {COUNTS}",
+        f"ameyo_default (campaign 1): {COUNTS}",
+    ]
+    counts = "13 rows: 4 accepted, 8 rejected, 1 duplicates, skipped 0 (DNC) + 0 (calling window)"
+    assert _demo().summary(run) == [
         f"expertflow_ecm_default (campaign 2): {counts}",
         "maxcontact_default (campaign 1): skipped (its API cannot take contacts)",
         f"sinch_obi_default (campaign 8A7C98EAF1164F2FAA93B98EECB95D76): {counts}",
@@ -223,12 +354,26 @@ def test_followup_dag_calls_back_on_the_fallback_dialer_when_retries_are_exhaust
     from airflow_provider_dialers.hooks.expertflow import RequestState
 
     _set_ecm_contact_state(sandbox, "+15550100102", RequestState.RETRIES_COMPLETED, 3)
-    result, summary = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()},
-                                 {"contact": "+15550100102"})
+    result, run = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()},
+                             {"contact": "+15550100102"})
     assert result.returncode == 0, _failure_output(result)
-    assert summary[0] == "contact +15550100102 on expertflow_ecm_default: RETRIES_COMPLETED after 3 attempts"
-    assert summary[1] == (f"callback on sinch_obi_default campaign {SINCH_SPRING_RENEWALS}: "
-                          "1 scheduled, 0 already scheduled, 0 rejected")
+    report = dict(run.value("report_callback"))
+    follow_up = report.pop("follow_up")
+    assert report == {"contact": "+15550100102", "conn_id": ECM_CONN, "campaign_id": "1",
+                      "state": "RETRIES_COMPLETED", "attempts": 3}
+    assert follow_up == {"conn_id": "sinch_obi_default", "campaign_id": SINCH_SPRING_RENEWALS, "total": 1,
+                         "accepted": 1, "rejected": 0, "duplicates": 0, "skipped_dnc": 0, "skipped_window": 0,
+                         "first_rejects": []}
+    assert run.mapped("contact_reached")[0].state == "skipped"
+    assert _task_log_lines(result.stdout) == [
+        "contact +15550100102 on expertflow_ecm_default: RETRIES_COMPLETED after 3 attempts",
+        f"callback on sinch_obi_default campaign {SINCH_SPRING_RENEWALS}: "
+        "1 scheduled, 0 already scheduled, 0 rejected",
+    ]
+    assert _demo().summary(run) == [
+        "contact +15550100102 on expertflow_ecm_default campaign 1: RETRIES_COMPLETED after 3 attempts",
+        f"called back on sinch_obi_default campaign {SINCH_SPRING_RENEWALS}: "
+        "1 scheduled, 0 already scheduled, 0 rejected"]
     (customer,) = _sinch_customers(sandbox, "followup-1-15550100102")
     assert customer.numbers == ["+15550100102", "+15550200102"]  # the ECM contact's phone1 and phone2
 
@@ -237,10 +382,17 @@ def test_followup_dag_ends_when_the_contact_was_reached(sandbox, airflow_env):
     from airflow_provider_dialers.hooks.expertflow import RequestState
 
     _set_ecm_contact_state(sandbox, "+15550100101", RequestState.CONNECTED, 1)
-    result, summary = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()})
+    result, run = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()})
     assert result.returncode == 0, _failure_output(result)
-    assert summary == ["contact +15550100101 on expertflow_ecm_default: CONNECTED after 1 attempts",
-                       "reached (CONNECTED): no follow-up needed"]
+    assert run.value("contact_reached") == {"contact": "+15550100101", "conn_id": ECM_CONN,
+                                            "campaign_id": "1", "state": "CONNECTED", "attempts": 1,
+                                            "follow_up": None}
+    assert {task.task_id: task.state for task in run.tasks if task.task_id != "wait_for_contact"} == {
+        "decide": "success", "contact_reached": "success", "fallback_callback": "skipped",
+        "schedule_fallback_callback": "skipped", "report_callback": "skipped"}
+    assert _task_log_lines(result.stdout) == [
+        "contact +15550100101 on expertflow_ecm_default: CONNECTED after 1 attempts",
+        "reached (CONNECTED): no follow-up needed"]
     assert not _sinch_customers(sandbox, "followup-1-15550100101")
     assert _deferred_tasks(result.stdout) == []  # already final: the sensor did not defer
 
@@ -249,9 +401,12 @@ def test_followup_dag_fails_at_once_on_a_failure_state(sandbox, airflow_env):
     from airflow_provider_dialers.hooks.expertflow import RequestState
 
     _set_ecm_contact_state(sandbox, "03001234567", RequestState.DNC_LISTED, 0)
-    result, summary = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()},
-                                 {"contact": "03001234567"})
+    result, run = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()},
+                             {"contact": "03001234567"})
     assert result.returncode != 0
     assert "reached failure state DNC_LISTED" in result.stdout
-    assert summary == []
+    assert run.mapped("wait_for_contact")[0].state == "failed"
+    assert [task.value for task in run.tasks] == [None] * len(run.tasks)  # nothing returned: nothing was done
+    assert _task_log_lines(result.stdout) == []
+    assert _demo().summary(run) == ["task wait_for_contact: failed (see its log)"]
     assert not _sinch_customers(sandbox, "followup-1-03001234567")

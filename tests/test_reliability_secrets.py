@@ -167,7 +167,7 @@ def test_no_secret_anywhere_after_the_whole_demo_at_debug(sandbox, sandbox_clien
 
     # DEBUG really was on, for Airflow and for this package
     everything = "\n".join(texts.values())
-    assert re.search(r"\[debug\s*\].*\[airflow\.task\.hooks\.airflow_provider_dialers\.hooks\.", everything)
+    assert re.search(r"\[debug\s*\].*\[airflow\.task\.hooks\.airflow_provider_dialers\.vendors\.", everything)
 
     # -- what to search ----------------------------------------------------------------------------------
     for path in sorted(p for p in home.joinpath("logs").rglob("*") if p.is_file()):
