@@ -8,7 +8,7 @@ naming the vendor and what it lacks; README.md has the capability x vendor matri
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Literal, TypedDict
@@ -177,6 +177,10 @@ class DialerCapabilities:
         """Every campaign this connection can see."""
         raise self.not_supported("list campaigns", "its API cannot list campaigns")
 
+    def check_upload(self, campaign_id: str, options: UploadOptions, attributes: Collection[str]) -> None:
+        """Refuse, before anything is sent, an upload this dialer cannot store as configured (raise
+        ``DialerConfigurationError`` naming the fix): e.g. attributes it has no field for. Default: none."""
+
     def upload_contacts(
         self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions
     ) -> list[RowOutcome]:
@@ -201,8 +205,14 @@ class DialerCapabilities:
         """Every number on the do-not-call list (for scrubbing uploads)."""
         raise self.not_supported("read a DNC list", "its API has no do-not-call endpoints")
 
-    def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
-        """The vendor's native global emergency stop (on or off); what it changed."""
+    def set_global_emergency(self, enabled: bool, stopped: Sequence[str] | None = None) -> dict[str, Any]:
+        """The vendor's native global emergency stop (on or off); what it changed:
+        ``{"enabled", "campaigns_stopped", "campaigns_restarted"}``, and on disable
+        ``campaigns_not_restarted`` (restarts the dialer refused).
+
+        ``stopped`` (disable only): the campaigns the enable reported stopped, as the caller recorded
+        them; the hook restarts those the dialer's own disable left stopped, and no other campaign.
+        None: what this hook itself stopped."""
         raise self.not_supported("toggle a global emergency", "its API has no global emergency endpoint")
 
     def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:

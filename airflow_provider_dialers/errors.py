@@ -13,13 +13,20 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
+try:
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # Airflow before 3.2 keeps it in airflow.exceptions only
+    from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
+
 log = logging.getLogger(__name__)
 
 __all__ = [
     "REDACTED",
     "DialerAuthError",
+    "DialerConfigurationError",
     "DialerError",
     "DialerNotSupportedError",
+    "DialerPermanentError",
     "DialerRequestError",
     "DialerResponseError",
     "DialerTLSError",
@@ -87,7 +94,13 @@ class DialerError(AirflowException):
         super().__init__(redact(text))
 
 
-class DialerAuthError(DialerError):
+class DialerPermanentError(DialerError, AirflowFailException):
+    """An error a retry cannot fix: the vendor cannot do it, the input or the configuration is wrong,
+    the credentials are refused, the certificate cannot be trusted. It is an ``AirflowFailException``,
+    so a task raising it fails at once instead of using its retries on the same outcome."""
+
+
+class DialerAuthError(DialerPermanentError):
     """Login failed, or the dialer rejected a fresh credential (wrong login/password/API key)."""
 
 
@@ -131,11 +144,11 @@ class DialerResponseError(DialerError):
     """The dialer's answer could not be understood (HTML page, ``null``, truncated JSON, XML ...)."""
 
 
-class DialerNotSupportedError(DialerError):
+class DialerNotSupportedError(DialerPermanentError):
     """The vendor's API has no way to do what was asked."""
 
 
-class DialerTLSError(DialerError):
+class DialerTLSError(DialerPermanentError):
     """The dialer's TLS certificate could not be verified (unknown or self-signed CA, expired
     certificate, a host name the certificate does not cover), or the connection's ``verify`` extra
     names a CA bundle that does not exist.
@@ -147,7 +160,13 @@ class DialerTLSError(DialerError):
     """
 
 
-class DialerValidationError(DialerError):
+class DialerConfigurationError(DialerPermanentError):
+    """The connection or the task is set up in a way that cannot work (an extra with a bad value, an
+    option the vendor cannot honour). Raised before anything is sent; the message names the fix.
+    A retry cannot fix it."""
+
+
+class DialerValidationError(DialerPermanentError):
     """Input refused before anything was sent (e.g. a campaign spec missing a required field).
 
     :ivar field: the offending field, as the caller named it.

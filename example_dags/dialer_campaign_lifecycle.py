@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 import pendulum
@@ -18,7 +17,6 @@ from airflow_provider_dialers.operators import (
 from airflow_provider_dialers.sensors import CampaignCompletionSensor
 
 CONTACTS = str(Path(__file__).parent / "data" / "lifecycle_contacts.csv")
-REJECTS = str(Path(tempfile.gettempdir()) / "dialer_campaign_lifecycle.rejects.csv")
 #: Contact attributes -> ECM's businessParams (ECM has no other place for custom data).
 ATTRIBUTE_MAP = {"name": "businessParam1", "plan": "businessParam2", "external_id": "businessParam3"}
 #: Seconds between two checks of the campaign, made by the triggerer while the sensor is deferred.
@@ -65,8 +63,11 @@ DEFAULT_CALLBACKS = [
                         "path",
         ),
         "rejects_path": Param(
-            REJECTS, type="string", title="Rejects file",
-            description="Where rejected rows are written, each with its row, field and reason",
+            "", type="string", title="Rejects file",
+            description="Where rejected rows are written (row, field, reason): a local path, or shared "
+                        "storage when tasks run on several workers: an s3://bucket/rejects/ URL or any "
+                        "ObjectStoragePath; a value ending in / is a folder. Empty: next to the contact "
+                        "file, named after this task instance (<file>.<dag>.<run>.<task>.rejects.csv)",
         ),
         "callbacks": Param(
             DEFAULT_CALLBACKS, type="array", items={"type": "object", "required": ["phone"]},

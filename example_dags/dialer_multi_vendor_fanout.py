@@ -4,7 +4,6 @@ cannot do is skipped cleanly, not failed."""
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 import pendulum
@@ -13,7 +12,6 @@ from airflow.sdk import Param, TriggerRule, dag, task
 from airflow_provider_dialers.operators import UploadContactsOperator
 
 SAMPLE = str(Path(__file__).parent / "data" / "contacts_sample.csv")
-REJECTS_DIR = str(Path(tempfile.gettempdir()) / "dialer_multi_vendor_fanout")
 DEFAULT_CONN_IDS = ["expertflow_ecm_default", "maxcontact_default", "sinch_obi_default", "ameyo_default"]
 #: The campaign each sandbox connection fills (ECM Sales Agent, MaxContact Spring Renewals, Sinch
 #: Test Campaign, Ameyo campaign 1).
@@ -55,15 +53,19 @@ log = logging.getLogger("airflow.task")
                         "dialers ignore it)",
         ),
         "rejects_dir": Param(
-            REJECTS_DIR, type="string", title="Rejects folder",
-            description="Folder for the rejects files, one per connection: <conn_id>.rejects.csv",
+            "", type="string", title="Rejects folder",
+            description="Folder for the rejects files, one per dialer and run: a local folder or shared "
+                        "storage such as s3://bucket/rejects/ (any ObjectStoragePath URL). Empty: next to "
+                        "the contact file. Each file is named after its task instance "
+                        "(<dag>.<run>.<task>.map<n>.rejects.csv), so dialers and runs never share one",
         ),
     },
     doc_md="""
 ### One contact file, every dialer
 Sends the same contact file to every connection in `conn_ids` with the vendor-neutral
 `UploadContactsOperator`, one mapped task instance per connection (labelled with its connection
-id). Each dialer gets its own rejects file (`<rejects_dir>/<conn_id>.rejects.csv`).
+id). Each dialer gets its own rejects file, named after its task instance (dag, run, task, map
+index) in `rejects_dir` (shared storage such as `s3://bucket/rejects/` on several workers).
 
 A dialer whose API cannot take contacts (MaxContact's Management API has no lead endpoint) is
 **skipped**, not failed (`on_unsupported="skip"`), so one run serves a mixed estate. `report`
@@ -81,14 +83,14 @@ def dialer_multi_vendor_fanout():
         missing = [conn_id for conn_id in params["conn_ids"] if not campaigns.get(conn_id)]
         if missing:
             raise ValueError(f"no campaign given for {missing}: add them to the 'campaigns' Param")
-        rejects_dir = Path(params["rejects_dir"])
-        rejects_dir.mkdir(parents=True, exist_ok=True)  # the rejects writer expects the folder
+        # A folder (ending in /): each mapped upload names its own file there after its task instance.
+        rejects_dir = params["rejects_dir"].rstrip("/") + "/" if params["rejects_dir"] else None
         return [
             {
                 "dialer_conn_id": conn_id,
                 "campaign_id": str(campaigns[conn_id]),
                 "lead_id": lead_ids.get(conn_id),
-                "rejects_path": str(rejects_dir / f"{conn_id}.rejects.csv"),
+                "rejects_path": rejects_dir,
             }
             for conn_id in params["conn_ids"]
         ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 import pendulum
@@ -12,7 +11,6 @@ from airflow.sdk import Param, dag, task
 from airflow_provider_dialers.operators import UploadContactsOperator
 
 SAMPLE = str(Path(__file__).parent / "data" / "contacts_sample.csv")
-REJECTS = str(Path(tempfile.gettempdir()) / "dialer_upload_contacts.rejects.csv")
 COUNTS = ("total", "accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")
 #: The task logger: what it logs shows in the task's log, with the task's context and level.
 log = logging.getLogger("airflow.task")
@@ -43,8 +41,11 @@ log = logging.getLogger("airflow.task")
             description="CSV or JSON Lines file of contacts: a local path, URL or object storage path",
         ),
         "rejects_path": Param(
-            REJECTS, type="string", title="Rejects file",
-            description="Where rejected rows are written, each with its row, field and reason",
+            "", type="string", title="Rejects file",
+            description="Where rejected rows are written (row, field, reason): a local path, or shared "
+                        "storage when tasks run on several workers: an s3://bucket/rejects/ URL or any "
+                        "ObjectStoragePath; a value ending in / is a folder. Empty: next to the contact "
+                        "file, named after this task instance (<file>.<dag>.<run>.<task>.rejects.csv)",
         ),
     },
     doc_md="""

@@ -8,6 +8,10 @@ Some fixtures read settings from the requesting test module:
   (``None``: the hook's own default policy);
 * ``DIALER_RETRY_POLICY`` (optional): the retry policy of ``fast_dialer_hooks``, by default ``FAST``.
 
+A module marked ``pytestmark = pytest.mark.readings_profiles`` runs each of its sandbox tests once
+per readings profile (``first``, ``second``: every silent point of the references read one way,
+then the other; docs/readings.md). Other tests run under ``first``.
+
 Plain helpers and constants (no fixtures) are in ``tests/support.py``.
 """
 
@@ -23,6 +27,7 @@ import pytest
 
 from airflow_provider_dialers.sandbox import Sandbox, SandboxClient
 from airflow_provider_dialers.sandbox.core import SandboxConfig
+from airflow_provider_dialers.sandbox.readings import PROFILES
 from tests.support import FAST
 
 
@@ -34,11 +39,23 @@ def sandbox_server() -> Iterator[Sandbox]:
         yield server
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("readings_profiles") and "sandbox" in metafunc.fixturenames:
+        metafunc.parametrize("readings_profile", PROFILES, indirect=True)
+
+
 @pytest.fixture
-def sandbox(sandbox_server: Sandbox) -> Iterator[Sandbox]:
-    """The running sandbox, back in its seeded state, with no faults and a clean request log."""
+def readings_profile(request: pytest.FixtureRequest) -> str:
+    """The sandbox's readings profile for this test: ``first`` unless the module runs both."""
+    return getattr(request, "param", "first")
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox, readings_profile: str) -> Iterator[Sandbox]:
+    """The running sandbox, back in its seeded state, with no faults and a clean request log, reading
+    the references' silent points as ``readings_profile`` says."""
     core = sandbox_server.core
-    core.config.__dict__.update(SandboxConfig().__dict__)
+    core.config.__dict__.update(SandboxConfig(readings_profile=readings_profile).__dict__)
     core.reset()
     yield sandbox_server
     core.faults.clear()

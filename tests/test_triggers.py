@@ -203,3 +203,23 @@ def test_a_poll_does_not_block_the_event_loop(sandbox, sandbox_client):
     events, ticks = asyncio.run(run())
     assert [e["status"] for e in events] == ["success"]
     assert ticks >= 1  # a blocking poll would freeze the loop until the event was yielded
+
+
+def test_an_error_a_retry_cannot_fix_is_marked_permanent_and_the_sensor_fails_without_retries(make_connection):
+    conn_id = make_connection("ecm_wrong_password", "expertflow_ecm", password="wrong-password-1")
+    (event,) = collect(campaign_trigger(conn_id))
+    assert (event["status"], event["error_type"], event["permanent"]) == ("error", "DialerAuthError", True)
+    (request_error,) = collect(contact_trigger("+19990000000"))
+    assert request_error["permanent"] is False  # an unknown contact may yet be uploaded: retries apply
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_dialers.sensors import CampaignCompletionSensor
+    from airflow_provider_dialers.sensors.base import DialerSensorError
+
+    sensor = CampaignCompletionSensor(task_id="wait", dialer_conn_id=conn_id, campaign_id=WELCOME)
+    with pytest.raises(AirflowFailException, match="login refused"):
+        sensor.execute_complete({}, event)
+    with pytest.raises(DialerSensorError) as retried:
+        sensor.execute_complete({}, request_error)
+    assert not isinstance(retried.value, AirflowFailException)

@@ -9,11 +9,12 @@ session. See ``docs/reliability.md`` for the retry rules.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import requests
@@ -29,12 +30,16 @@ from airflow_provider_dialers.common.retry import (
     TRANSIENT_STATUSES,
     Retryable,
     certificate_failure,
+    connection_cause,
     never_sent,
     parse_retry_after,
+    plain_http_on_tls,
+    safe_origin,
     tls_error,
 )
 from airflow_provider_dialers.errors import (
     DialerAuthError,
+    DialerConfigurationError,
     DialerError,
     DialerRequestError,
     DialerTLSError,
@@ -87,6 +92,9 @@ class DialerHook(HttpHook, DialerCapabilities):
     default_timeout: ClassVar[float] = 30.0
     #: Extras this hook reads (short names; ``extra__<conn_type>__<name>`` is accepted too).
     extra_fields: ClassVar[tuple[str, ...]] = ("verify", "timeout")
+    #: Silent points of the vendor's reference this hook handles either way: switch -> the readings
+    #: a server may take (docs/readings.md). The connection extra ``readings`` may fix one.
+    known_readings: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __init__(
         self,
@@ -109,6 +117,7 @@ class DialerHook(HttpHook, DialerCapabilities):
         self._extras: dict[str, Any] | None = None
         self._session_lock = threading.Lock()
         self._retrying_cache: tuple[Any, tenacity.Retrying] | None = None
+        self._learned: dict[str, str] = {}
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -136,6 +145,73 @@ class DialerHook(HttpHook, DialerCapabilities):
                 return value
         return default
 
+    def check_extras(self) -> None:
+        """Refuse the connection's extras before anything is sent, naming every bad one and its fix.
+
+        The one place extras are checked: the hook's first use runs it (``get_conn``), and so does
+        ``test_connection`` (the UI's Test button). One bad extra raises its own error; several raise
+        :class:`DialerConfigurationError` listing them all.
+        """
+        problems: list[DialerError] = []
+        for check in self.extra_checks():
+            try:
+                check()
+            except DialerError as exc:
+                problems.append(exc)
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:
+            listed = "; ".join(str(problem).removeprefix(f"{self.vendor_name}: ") for problem in problems)
+            raise DialerConfigurationError(f"{len(problems)} connection extras are wrong: {listed}",
+                                           vendor=self.vendor_name)
+
+    def extra_checks(self) -> list[Callable[[], object]]:
+        """The checks :meth:`check_extras` runs; vendors add theirs (e.g. ECM's ``api_version``)."""
+        checks: list[Callable[[], object]] = [lambda: self.timeout, lambda: self.verify, self.configured_readings]
+        if self.extra("timezone") is not None:
+            checks.append(lambda: self.server_timezone)
+        return checks
+
+    def configured_readings(self) -> dict[str, str]:
+        """The connection extra ``readings`` (``{"ecm_page_base": "1"}``), checked against
+        :attr:`known_readings`."""
+        value = self.extra("readings", {})
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        if not isinstance(value, dict):
+            raise DialerConfigurationError(
+                "connection extra 'readings' must be an object such as {\"switch\": \"reading\"} "
+                "(docs/readings.md lists the switches)", vendor=self.vendor_name)
+        for name, chosen in value.items():
+            choices = self.known_readings.get(name)
+            if choices is None:
+                known = ", ".join(sorted(self.known_readings)) or "none"
+                raise DialerConfigurationError(
+                    f"connection extra 'readings' names {name!r}, which this dialer does not have "
+                    f"(its switches: {known}; docs/readings.md)", vendor=self.vendor_name)
+            if str(chosen) not in choices:
+                raise DialerConfigurationError(
+                    f"connection extra 'readings' sets {name} to {chosen!r}; expected one of {list(choices)}",
+                    vendor=self.vendor_name)
+        return {name: str(chosen) for name, chosen in value.items()}
+
+    def reading(self, name: str) -> str | None:
+        """How this connection's server reads a silent point of its reference: the connection extra
+        ``readings`` when it says, else what this hook learnt from the server's answers, else None
+        (not known yet: the caller detects it)."""
+        return self.configured_readings().get(name) or self._learned.get(name)
+
+    def learn(self, name: str, value: str) -> None:
+        """Remember for the hook's life how the server reads ``name`` (logged the first time)."""
+        assert value in self.known_readings.get(name, (value,)), (name, value)
+        if self._learned.get(name) != value:
+            self._learned[name] = value
+            self.log.info("%s: the server reads %s as %r (remembered for this hook; the connection extra "
+                          "'readings' can set it)", self.vendor_name, name, value)
+
     @property
     def timeout(self) -> float:
         """Per-request timeout in seconds (extra ``timeout``, default 30): always finite and positive,
@@ -145,7 +221,7 @@ class DialerHook(HttpHook, DialerCapabilities):
         except (TypeError, ValueError):
             value = math.nan
         if not (math.isfinite(value) and value > 0):
-            raise DialerError(
+            raise DialerConfigurationError(
                 "connection extra 'timeout' must be a positive, finite number of seconds "
                 f"(default {self.default_timeout:g})",
                 vendor=self.vendor_name,
@@ -170,9 +246,13 @@ class DialerHook(HttpHook, DialerCapabilities):
     def server_timezone(self) -> str:
         """The dialer server's time zone (extra ``timezone``, default UTC), for APIs whose times
         carry no offset (ECM ``dialTime``, Ameyo ``callBackTime``)."""
-        from airflow_provider_dialers.contacts import parse_timezone
+        from airflow_provider_dialers.contacts import ContactError, parse_timezone
 
-        return parse_timezone(self.extra("timezone", "UTC")) or "UTC"
+        try:
+            return parse_timezone(self.extra("timezone", "UTC")) or "UTC"
+        except ContactError as exc:
+            raise DialerConfigurationError(f"connection extra 'timezone': {exc.reason}",
+                                           vendor=self.vendor_name) from None
 
     def get_connection(self, conn_id: str):  # type: ignore[override]
         # HttpHook looks the connection up again on get_conn and url_from_endpoint: answer from the cache.
@@ -193,6 +273,7 @@ class DialerHook(HttpHook, DialerCapabilities):
         """
         with self._session_lock:
             if self._session is None:
+                self.check_extras()
                 session = super().get_conn(headers=headers, extra_options=extra_options)
                 for name in self.extras:
                     session.headers.pop(name, None)
@@ -292,8 +373,14 @@ class DialerHook(HttpHook, DialerCapabilities):
                 cert_error = certificate_failure(exc) if isinstance(exc, requests.exceptions.SSLError) else None
                 if cert_error is not None:
                     raise tls_error(cert_error, url, self.vendor_name) from None
+                if plain_http_on_tls(exc):  # the same port will answer plain HTTP on every attempt
+                    raise DialerConfigurationError(
+                        f"{method} {path} at {safe_origin(url.removesuffix(path))}: the server answers plain "
+                        "HTTP, not TLS; use http:// in the connection's host (or schema 'http'), or the "
+                        "server's HTTPS port", vendor=self.vendor_name) from None
                 sent = not never_sent(exc)
-                description = f"{type(exc).__name__} on {method} {path}"
+                description = (f"{method} {path} at {safe_origin(url.removesuffix(path))}: "
+                               f"{connection_cause(exc, send_options['timeout'])}")
                 if sent and not retry_safe:
                     raise DialerTransientError(
                         f"{description}; the server may have processed the request, so it was not "
@@ -423,6 +510,7 @@ class DialerHook(HttpHook, DialerCapabilities):
     def test_connection(self) -> tuple[bool, str]:
         """Log in and make one cheap read call: ``(True, message)`` or ``(False, clear reason)``."""
         try:
+            self.check_extras()
             detail = self._test_connection_call()
         except DialerAuthError as exc:
             return False, f"Authentication failed: {exc}"

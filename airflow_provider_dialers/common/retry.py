@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import errno
 import ssl
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from airflow_provider_dialers.errors import DialerTLSError
 
@@ -83,3 +85,54 @@ def tls_error(cert_error: ssl.SSLCertVerificationError, url: str, vendor: str) -
         "Not retried: the certificate will not change between attempts.",
         vendor=vendor,
     )
+
+
+#: What an SSL library says when it reads a plain-HTTP answer as a TLS record.
+_NOT_TLS = ("wrong version number", "record layer failure", "packet length too long", "unknown protocol")
+
+
+def _reasons(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps (args, ``reason``, cause, context), breadth first, bounded."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop(0)
+        if isinstance(current, BaseException) and all(current is not known for known in seen):
+            seen.append(current)
+            todo.extend([getattr(current, "reason", None), current.__cause__, current.__context__, *current.args])
+    return seen
+
+
+def plain_http_on_tls(exc: BaseException) -> bool:
+    """Whether a TLS handshake failed because the port answers plain HTTP (``https://`` on an HTTP port)."""
+    return any(isinstance(reason, ssl.SSLError) and any(mark in str(reason).lower() for mark in _NOT_TLS)
+               for reason in _reasons(exc))
+
+
+def connection_cause(exc: requests.RequestException, timeout: float) -> str:
+    """Why a request got no answer, in words a user can act on (never a credential: no URL here)."""
+    reasons = _reasons(exc)
+    if any(isinstance(r, NameResolutionError) for r in reasons):
+        return "the host name could not be resolved (DNS): check the connection's host"
+    if any(isinstance(r, ConnectionRefusedError) or getattr(r, "errno", None) == errno.ECONNREFUSED
+           for r in reasons) or any("connection refused" in str(r).lower() for r in reasons):
+        return "connection refused: nothing listens on that host and port (check the host, port and scheme)"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"no connection within {timeout:g} s (a firewall, a wrong host or port, or the server is down)"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"no answer within {timeout:g} s (the connection extra 'timeout')"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "the TLS handshake failed"
+    if any(isinstance(r, (ConnectionResetError, BrokenPipeError)) for r in reasons) or any(
+            "reset" in str(r).lower() or "aborted" in str(r).lower() or "disconnected" in str(r).lower()
+            for r in reasons):
+        return "the server closed the connection"
+    return type(exc).__name__
+
+
+def safe_origin(url: str) -> str:
+    """``scheme://host:port/path`` of ``url`` without any user info, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -102,7 +103,7 @@ class _RowUploadOperator(DialerOperator):
             self.hook,
             kind,
             self._input(),
-            self._settings(),
+            self._settings(task_instance_stem(context)),
             task_state_store=context.get("task_state_store") if context else None,
         )
 
@@ -120,7 +121,7 @@ class _RowUploadOperator(DialerOperator):
             raise TypeError(f"{self.items_param} must be a list of objects, got {type(items).__name__}")
         return items
 
-    def _settings(self) -> Any:
+    def _settings(self, output_stem: str | None = None) -> Any:
         from airflow_provider_dialers.capabilities import UploadOptions
         from airflow_provider_dialers.contacts import PhoneOptions
         from airflow_provider_dialers.uploads import CallingWindow, UploadSettings
@@ -144,8 +145,24 @@ class _RowUploadOperator(DialerOperator):
             dnc_source=self.dnc_source,
             rejects_path=self.rejects_path or None,
             dry_run_path=self.dry_run_path or None,
+            output_stem=output_stem,
             max_rejected_ratio=self.max_rejected_ratio,
         )
+
+
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def task_instance_stem(context: Mapping[str, Any] | None) -> str | None:
+    """``<dag>.<run>.<task>[.<map index>]``, file-name safe: names one task instance's rejects file
+    (every try of it finds the same file; other tasks and runs never share it). None outside a task."""
+    ti = (context or {}).get("ti") or (context or {}).get("task_instance")
+    if ti is None:
+        return None
+    parts = [ti.dag_id, ti.run_id, ti.task_id]
+    if getattr(ti, "map_index", -1) not in (None, -1):
+        parts.append(f"map{ti.map_index}")
+    return ".".join(_UNSAFE_IN_NAME.sub("_", str(part)).strip("._") for part in parts)
 
 
 def _optional_int(name: str, value: Any) -> int | None:
@@ -181,8 +198,11 @@ class UploadContactsOperator(_RowUploadOperator):
         these local hours in the contact's own time zone; no time zone known -> skipped.
     :param scrub_dnc: skip contacts on the dialer's DNC list.
     :param dnc_source: numbers to skip as well: a list, or a file with one number per line.
-    :param rejects_path: where the rejects file goes (default ``<source>.rejects.csv``).
-    :param dry_run_path: where a dry run's payloads go (default ``<source>.dryrun.jsonl``).
+    :param rejects_path: where the rejects file goes: a local path, a URL (``s3://bucket/rejects.csv``)
+        or an ``ObjectStoragePath``; one ending in ``/`` is a folder. Default: next to the source (in
+        the temp dir for rows), named after the task instance (``<source>.<dag>.<run>.<task>.rejects.csv``).
+        On several workers, give shared storage: a retry on another worker continues the same file.
+    :param dry_run_path: where a dry run's payloads go (as ``rejects_path``, ``....dryrun.jsonl``).
     :param delimiter: the CSV delimiter. :param source_format: ``csv``/``jsonl`` (default: by name).
     :param e164: normalise phones to E.164 (``default_region`` for numbers without a country code).
     :param attribute_map: ECM: attribute name -> ``businessParam1``..``businessParam12``.

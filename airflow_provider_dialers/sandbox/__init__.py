@@ -108,6 +108,10 @@ class SandboxClient:
             params["vendor"] = vendor
         return self._call("POST", "/advance", params=params)
 
+    def readings(self) -> list[dict[str, Any]]:
+        """Every reading switch with its choices and the value this run takes."""
+        return self._call("GET", "/readings")
+
     def configure(self, **changes: Any) -> dict[str, Any]:
         return self._call("PUT", "/config", json=changes)
 

@@ -7,6 +7,7 @@ import sys
 
 from airflow_provider_dialers.sandbox import DEFAULT_CREDENTIALS, connection_env
 from airflow_provider_dialers.sandbox.core import SandboxConfig
+from airflow_provider_dialers.sandbox.readings import PROFILES, parse_assignments
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="contacts per second each simulated dialer settles (0: only via POST /_sandbox/advance)")
     parser.add_argument("--ecm-token-ttl", type=float, default=36000.0, help="ECM token expires_in, seconds")
     parser.add_argument("--ameyo-session-timeout", type=float, default=180.0, help="Ameyo inactivity timeout, s")
+    parser.add_argument("--readings", choices=PROFILES, default="first",
+                        help="where the vendor references are silent: every switch's first or second reading "
+                             "(docs/readings.md)")
+    parser.add_argument("--reading", action="append", default=[], metavar="NAME=VALUE",
+                        help="one switch's reading, on top of --readings (repeatable), e.g. ecm_page_base=1")
     parser.add_argument("--print-env", action="store_true",
                         help="print export lines for AIRFLOW_CONN_* pointing at this sandbox, and exit")
     args = parser.parse_args(argv)
@@ -31,13 +37,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from airflow_provider_dialers.sandbox.app import create_app
 
+    try:
+        chosen = parse_assignments(args.reading)
+    except ValueError as exc:
+        parser.error(str(exc))
     config = SandboxConfig(seed=args.seed, dial_rate=args.dial_rate, ecm_token_ttl=args.ecm_token_ttl,
-                           ameyo_session_timeout=args.ameyo_session_timeout)
+                           ameyo_session_timeout=args.ameyo_session_timeout, readings_profile=args.readings,
+                           readings=chosen)
     print(f"Dialer sandbox on {base_url}  (admin API and docs: {base_url}/_sandbox/docs)", file=sys.stderr)
     # Passwords are never printed (they would land in demo and CI output); docs/sandbox.md lists them.
     for vendor, creds in DEFAULT_CREDENTIALS.items():
         print(f"  {vendor:<11} login={creds['login']}", file=sys.stderr)
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False)
+    try:
+        app = create_app(config)
+    except ValueError as exc:  # an unknown switch or choice
+        parser.error(str(exc))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 
 

@@ -149,9 +149,22 @@ def _admin_router(core: SandboxCore) -> APIRouter:
         unknown = set(changes) - known
         if unknown:
             raise HTTPException(400, f"unknown config keys: {sorted(unknown)}")
+        previous = {key: getattr(core.config, key) for key in changes}
         for key, value in changes.items():
             setattr(core.config, key, value)
+        try:
+            core.reading_values()  # a profile or switch that does not exist is refused, not half-applied
+        except ValueError as exc:
+            for key, value in previous.items():
+                setattr(core.config, key, value)
+            raise HTTPException(400, str(exc)) from None
         return asdict(core.config)
+
+    @router.get("/readings")
+    async def readings() -> list[dict[str, Any]]:
+        """Every switch: its choices, the one this run takes, where it applies, the reference's words."""
+        values = core.reading_values()
+        return [{**asdict(reading), "value": values[reading.name]} for reading in core.all_readings()]
 
     @router.get("/state")
     async def state_all() -> dict[str, Any]:
@@ -222,6 +235,7 @@ def create_app(config: SandboxConfig | None = None, vendors: list[type[VendorSan
     """Build the sandbox ASGI app. ``app.core`` is the :class:`SandboxCore` (for tests)."""
     logging.getLogger("uvicorn.error").addFilter(_InjectedResetNoise())
     core = SandboxCore(config, vendors if vendors is not None else default_vendors())
+    core.reading_values()  # refuse an unknown readings profile, switch or choice at start
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -13,10 +13,12 @@ import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from fastapi import APIRouter
+
+from airflow_provider_dialers.sandbox.readings import Reading, resolve
 
 
 @dataclass
@@ -34,6 +36,10 @@ class SandboxConfig:
     ameyo_session_timeout: float = 180.0
     #: Sinch: require ``x-api-key`` (as cloud gateways do).
     sinch_require_api_key: bool = False
+    #: Where the references are silent: every switch's ``first`` or ``second`` reading (readings.py).
+    readings_profile: str = "first"
+    #: Single switches set on top of the profile, ``{"ecm_page_base": "1"}``.
+    readings: dict[str, str] = field(default_factory=dict)
 
 
 #: Documented default credentials of the sandbox (never use these anywhere real).
@@ -184,6 +190,8 @@ class VendorSandbox:
 
     name: ClassVar[str]
     path_prefix: ClassVar[str]
+    #: The silent points of this vendor's reference the simulation can read either way.
+    readings: ClassVar[tuple[Reading, ...]] = ()
 
     def __init__(self, core: SandboxCore) -> None:
         self.core = core
@@ -196,6 +204,10 @@ class VendorSandbox:
     @property
     def credentials(self) -> CredentialStore:
         return self.core.credentials
+
+    def reading(self, name: str) -> str:
+        """The reading this run takes for switch ``name`` (one of this vendor's ``readings``)."""
+        return self.core.reading_values()[name]
 
     @property
     def user(self) -> dict[str, str]:
@@ -249,6 +261,19 @@ class SandboxCore:
         vendor = vendor_cls(self)
         self.vendors[vendor.name] = vendor
         return vendor
+
+    def all_readings(self) -> list[Reading]:
+        """Every switch of the served vendors."""
+        return [reading for vendor in self.vendors.values() for reading in vendor.readings]
+
+    def reading_values(self) -> dict[str, str]:
+        """Every switch's reading under the current config (ValueError on an unknown switch or choice)."""
+        config = self.config
+        key = (config.readings_profile, tuple(sorted(config.readings.items())))
+        if getattr(self, "_readings_key", None) != key:
+            self._reading_values = resolve(self.all_readings(), config.readings_profile, config.readings)
+            self._readings_key = key
+        return self._reading_values
 
     def vendor_for_path(self, path: str) -> str | None:
         for vendor in self.vendors.values():

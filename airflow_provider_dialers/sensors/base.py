@@ -160,4 +160,6 @@ class DialerSensor(BaseSensorOperator):
             raise DialerSensorFailure(message)
         if status == "timeout":
             raise AirflowSensorTimeout(message)
+        if event.get("permanent"):  # e.g. credentials refused: the task's retries would meet it again
+            raise DialerSensorFailure(message)
         raise DialerSensorError(message)

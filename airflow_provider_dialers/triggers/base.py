@@ -16,7 +16,9 @@ Event payload, whatever the trigger::
 * ``failure``: the answer is final and is not what the sensor waits for (a failure state).
 * ``error``: the dialer could not be asked: ``max_consecutive_errors`` transient errors in a row
   (``DialerTransientError``), or at once for any other error (bad credentials, unknown campaign or
-  contact, unsupported capability). ``error_type`` names the exception class.
+  contact, unsupported capability). ``error_type`` names the exception class; ``permanent`` is
+  true when a retry cannot fix it (refused credentials, unsupported capability): the sensor then
+  fails without using its retries.
 * ``timeout``: the absolute ``deadline`` (epoch seconds) passed before a final answer.
 """
 
@@ -227,7 +229,7 @@ class DialerPollingTrigger(BaseTrigger):
         logout is a network call), before the event is yielded (the triggerer need not resume the
         generator after its event) and when the trigger is cancelled.
         """
-        from airflow_provider_dialers.errors import DialerTransientError
+        from airflow_provider_dialers.errors import DialerPermanentError, DialerTransientError
 
         errors = 0
         last: PollOutcome | None = None
@@ -251,7 +253,8 @@ class DialerPollingTrigger(BaseTrigger):
                 except Exception as exc:  # noqa: BLE001 - not transient: waiting cannot fix it; report it as the event
                     payload = event_payload(
                         "error", f"{self.subject}: {type(exc).__name__}: {exc}",
-                        last.result if last else None, error_type=type(exc).__name__)
+                        last.result if last else None, error_type=type(exc).__name__,
+                        permanent=isinstance(exc, DialerPermanentError))  # a retry cannot fix it
                     break
                 else:
                     errors, last_error = 0, None

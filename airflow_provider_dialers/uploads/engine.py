@@ -50,6 +50,7 @@ from airflow_provider_dialers.uploads.rejects import (
     DryRunWriter,
     RejectsWriter,
     default_output_path,
+    output_path,
     reject_summary,
 )
 from airflow_provider_dialers.uploads.sources import (
@@ -59,6 +60,7 @@ from airflow_provider_dialers.uploads.sources import (
     Source,
     SourceFormat,
     SourceRow,
+    attribute_names,
     csv_columns,
     fingerprint,
     is_file_source,
@@ -166,6 +168,8 @@ class UploadSettings:
     dnc_source: Any = None
     rejects_path: Any = None
     dry_run_path: Any = None
+    #: Names this task instance in the default rejects and dry-run file names (dag, run, task, map).
+    output_stem: str | None = None
     max_rejected_ratio: float = 0.0
     #: Seconds between progress lines in the task log (and one at the end).
     progress_interval_seconds: float = 10.0
@@ -251,18 +255,17 @@ class UploadRun:
         self.sample_payloads: list[Mapping[str, Any]] = []
         self.started_at = self.last_progress_at = self.last_saved_at = time.monotonic()
         self.rejects = RejectsWriter(
-            settings.rejects_path or default_output_path(self.source, "rejects.csv", self.input_fingerprint),
+            self._output_path(settings.rejects_path, "rejects.csv"),
             csv_columns(self.source, source_format=settings.source_format, delimiter=settings.delimiter),
             resume_at=self.checkpoint.rejects_bytes or None,
         )
         self.dry_run_file = (
-            DryRunWriter(
-                settings.dry_run_path
-                or default_output_path(self.source, "dryrun.jsonl", self.input_fingerprint)
-            )
-            if self.dry_run
-            else None
+            DryRunWriter(self._output_path(settings.dry_run_path, "dryrun.jsonl")) if self.dry_run else None
         )
+
+    def _output_path(self, given: Any, suffix: str) -> Any:
+        default = default_output_path(self.source, suffix, self.input_fingerprint, self.settings.output_stem)
+        return output_path(given, default)
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -270,6 +273,11 @@ class UploadRun:
         the rejected share exceeds ``max_rejected_ratio`` (after the whole input is settled)."""
         settings = self.settings
         self.kind.ensure_supported(self.dialer, settings.campaign_id, settings.options)
+        # A problem of configuration (an attribute the dialer has no field for) fails here, once,
+        # before the first request: never as one rejected row after another.
+        self.dialer.check_upload(settings.campaign_id, settings.options, attribute_names(
+            self.source, ColumnMapper(self.kind.model_keys, settings.field_map or {}),
+            source_format=settings.source_format, delimiter=settings.delimiter))
         self.dnc = load_dnc_list(
             self.dialer,
             scrub_dnc=settings.scrub_dnc,

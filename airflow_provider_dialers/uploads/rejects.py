@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import re
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,25 +36,48 @@ _PHONE_FIELD = re.compile(r"(?i)(phone|number|mobile|msisdn)")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
-def default_output_path(source: Source, suffix: str, input_fingerprint: str) -> Any:
-    """``<source>.<suffix>`` next to a file source; for rows in memory, a file in the temp dir named
-    after the input (so a retry of the same input finds it again)."""
+def default_output_path(source: Source, suffix: str, input_fingerprint: str, stem: str | None = None) -> Any:
+    """Where an upload's rejects (or dry-run) file goes when the task names none.
+
+    ``stem`` names the task instance (dag, run, task, map index): tasks uploading the same rows to
+    several dialers, and later runs, never share a file, while every try of one task instance finds
+    its own again. Next to a file source (so an object-storage source keeps them in shared storage);
+    for rows in memory, in the temp dir. Without a stem (outside a task), named after the input.
+    """
+    name = f"{stem}.{suffix}" if stem else None
     if is_file_source(source):
         path = as_path(source)
-        return path.parent / f"{path.name}.{suffix}"
-    return Path(tempfile.gettempdir()) / f"dialer-upload-{input_fingerprint[:16]}.{suffix}"
+        return path.parent / (f"{path.name}.{name}" if name else f"{path.name}.{suffix}")
+    return Path(tempfile.gettempdir()) / f"dialer-upload-{stem or input_fingerprint[:16]}.{suffix}"
+
+
+def output_path(given: Any, default: Any) -> Any:
+    """The file the task asked for: a path, URL or ObjectStoragePath; one ending in ``/`` is a folder,
+    holding the default file's name."""
+    if given is None or given == "":
+        return default
+    if isinstance(given, str) and given.endswith("/"):
+        return as_path(given.rstrip("/") or "/") / as_path(default).name
+    return given
 
 
 class LineFileWriter:
     """Appends encoded lines to a file opened on first write; counts the bytes committed.
+
+    A local file is appended to directly. A file in object storage (``s3://...``, an
+    ``ObjectStoragePath``) cannot be appended to, so lines go to a local spool and every
+    :meth:`flush` (each checkpoint) uploads the whole file: what the checkpoint records is in shared
+    storage, and a retry on another worker continues that file.
 
     :param resume_at: bytes of an earlier attempt's file to keep (None: start a new file).
     """
 
     def __init__(self, path: Any, *, resume_at: int | None = None) -> None:
         self.path = as_path(path)
+        self._local = isinstance(self.path, Path)
         self._resume_at = resume_at
         self._handle: IO[bytes] | None = None
+        self._uploaded = 0
         self.bytes_written = resume_at or 0
         if resume_at:
             # Opened at once: the previous attempt's lines after the checkpoint must go even if
@@ -61,25 +85,46 @@ class LineFileWriter:
             self._handle = self._open()
 
     def _open(self) -> IO[bytes]:
-        if isinstance(self.path, Path):
+        if self._local:
             self.path.parent.mkdir(parents=True, exist_ok=True)  # a rejects_path in a new folder
-        if self._resume_at and self._continue_earlier_file(self._resume_at):
-            return self.path.open("ab")
-        if self._resume_at:
+        if self._local:
+            handle = self.path.open("r+b" if self._earlier_file_fits() else "wb")
+        else:
+            handle = tempfile.TemporaryFile()  # the spool; flush() uploads it
+        kept = self._keep_earlier_lines(handle) if self._resume_at else 0
+        if self._resume_at and kept < self._resume_at:
             log.warning(
-                "Cannot continue %s from the previous attempt (not a local file): it is rewritten and "
-                "holds only the rows settled from now on",
-                self.path,
+                "%s holds less than the previous attempt recorded (%d of %d bytes; deleted or written "
+                "on another worker's disk?): it is rewritten and holds only the rows settled from now on. "
+                "Give rejects_path a shared location (an s3://... URL or ObjectStoragePath) when tries "
+                "may run on different workers.",
+                self.path, kept, self._resume_at,
             )
             self.bytes_written = 0
-        return self.path.open("wb")
+        return handle
 
-    def _continue_earlier_file(self, size: int) -> bool:
-        if not isinstance(self.path, Path) or not self.path.exists() or self.path.stat().st_size < size:
-            return False
-        with self.path.open("r+b") as handle:
-            handle.truncate(size)  # rows after the checkpoint are settled (and written) again
-        return True
+    def _earlier_file_fits(self) -> bool:
+        return bool(self._resume_at) and self.path.exists() and self.path.stat().st_size >= self._resume_at
+
+    def _keep_earlier_lines(self, handle: IO[bytes]) -> int:
+        """Keep the first ``resume_at`` bytes of the earlier attempt's file (rows after the checkpoint
+        are settled, and written, again); how many were kept."""
+        size = int(self._resume_at or 0)
+        if self._local:
+            if not self._earlier_file_fits():
+                return 0
+            handle.truncate(size)
+            handle.seek(size)
+            return size
+        try:
+            with self.path.open("rb") as earlier:
+                data = earlier.read(size)
+        except (FileNotFoundError, OSError):
+            return 0
+        if len(data) < size:
+            return 0
+        handle.write(data)
+        return size
 
     def write_line(self, data: bytes) -> None:
         if self._handle is None:
@@ -96,10 +141,16 @@ class LineFileWriter:
         """Make what was written durable enough for a checkpoint; the committed byte count."""
         if self._handle is not None:
             self._handle.flush()
+            if not self._local and self._uploaded != self.bytes_written:
+                self._handle.seek(0)
+                with self.path.open("wb") as remote:
+                    shutil.copyfileobj(self._handle, remote)  # the handle ends at the end again
+                self._uploaded = self.bytes_written
         return self.bytes_written
 
     def close(self) -> None:
         if self._handle is not None:
+            self.flush()
             self._handle.close()
             self._handle = None
 

@@ -360,6 +360,20 @@ def csv_columns(
     return [printable(name.strip()) for name in header] if header else None
 
 
+def attribute_names(
+    source: Source, mapper: ColumnMapper, *, source_format: SourceFormat | None = None, delimiter: str = ","
+) -> set[str]:
+    """Every attribute name the rows of ``source`` carry, known before anything is sent: from a CSV's
+    header; for JSON Lines and rows in memory, from one read of every row."""
+    columns = csv_columns(source, source_format=source_format, delimiter=delimiter)
+    if columns is not None:
+        return set(mapper.to_record({column: "x" for column in columns}).get("attributes", {}))
+    names: set[str] = set()
+    for row in iter_rows(source, mapper, source_format=source_format, delimiter=delimiter):
+        names.update((row.record or {}).get("attributes", {}))
+    return names
+
+
 def fingerprint(source: Source) -> str:
     """Identifies the input, so a checkpoint taken on another input is ignored.
 
