@@ -8,7 +8,7 @@ naming the vendor and what it lacks; README.md has the capability x vendor matri
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Literal, TypedDict
@@ -132,6 +132,36 @@ class ContactState:
 
 
 @dataclass(frozen=True)
+class ContactRecord:
+    """One contact a campaign holds, as :meth:`DialerCapabilities.iter_contact_states` streams it.
+
+    :param contact_ref: the vendor's own id of the contact (ECM callback id, Sinch customer id,
+        Ameyo customerId).
+    :param external_id: the id the CRM gave it, where the vendor keeps one.
+    :param phone: its first phone number, as the dialer stores it.
+    :param state: the vendor's word for where it stands (ECM request state, Sinch result, Ameyo status).
+    :param terminal: whether the dialer is done with it (no further attempt will be made).
+    :param attempts: calls made so far, where the vendor says.
+    :param last_result: the last call's outcome, where the vendor says.
+    :param last_change: when it last changed (ISO 8601, UTC), where the vendor says.
+    """
+
+    contact_ref: str
+    external_id: str | None
+    phone: str | None
+    state: str
+    terminal: bool
+    attempts: int | None = None
+    last_result: str | None = None
+    last_change: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"contact_ref": self.contact_ref, "external_id": self.external_id, "phone": self.phone,
+                "state": self.state, "terminal": self.terminal, "attempts": self.attempts,
+                "last_result": self.last_result, "last_change": self.last_change}
+
+
+@dataclass(frozen=True)
 class DncResult:
     """What a DNC change did, number by number."""
 
@@ -222,3 +252,8 @@ class DialerCapabilities:
     def get_contact_state(self, campaign_id: str, contact_ref: str) -> ContactState:
         """One contact's state, by external id, phone or the vendor's own id."""
         raise self.not_supported("report a contact's state", "its API cannot read contacts")
+
+    def iter_contact_states(self, campaign_id: str, states: Collection[str] | None = None) -> Iterator[ContactRecord]:
+        """Every contact the campaign holds, in any state (or those in ``states``: the vendor's
+        state words, any case), streamed page by page."""
+        raise self.not_supported("list a campaign's contacts", "its API cannot list the contacts of a campaign")

@@ -157,6 +157,24 @@ def normalise_phone(value: Any, field_name: str, options: PhoneOptions) -> str:
     return _to_e164(text, field_name, options.default_region)
 
 
+def canonical_phone(value: Any, default_region: str | None = None) -> str | None:
+    """One number however it is written, for comparing numbers: E.164 where libphonenumber can place it
+    (national forms with ``default_region``; international prefixes such as ``00`` and ``011`` as
+    that region dials out), else its digits with a leading ``+`` kept; None when it holds no digit."""
+    text = _PHONE_PUNCTUATION.sub("", str(value or "").strip())
+    if not any(char.isdigit() for char in text):
+        return None
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else default_region)
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
+    return ("+" if text.startswith("+") else "") + "".join(char for char in text if char.isdigit())
+
+
 def _to_e164(text: str, field_name: str, default_region: str | None) -> str:
     import phonenumbers  # loaded on use: its metadata is heavy, and DAG parsing never needs it
 

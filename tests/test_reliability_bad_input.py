@@ -238,7 +238,7 @@ def test_a_malformed_upload_answer_fails_clearly_and_claims_nothing_unconfirmed(
     assert checkpoint["next_row"] == BATCH + 1
     assert checkpoint["counters"] == {"total": BATCH, "accepted": BATCH, "rejected": 0, "duplicates": 0,
                                       "skipped_dnc": 0, "skipped_window": 0}
-    assert [BATCH + 1, 2 * BATCH] in checkpoint["maybe_sent"]
+    assert [BATCH + 1, 2 * BATCH, []] in checkpoint["maybe_sent"]
     stored_after_failure = first_phones(sandbox, vendor, campaign_id)[len(before):]
     # ECM took rows 11-13 one by one before its 14th answer was garbage; the others' batch 2 was not processed.
     assert stored_after_failure == phones[: BATCH + (3 if vendor == "expertflow" else 0)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from airflow_provider_dialers.operators.base import DialerOperator
@@ -62,6 +63,7 @@ class _RowUploadOperator(DialerOperator):
         e164: bool = False,
         default_region: str | None = None,
         attribute_map: Mapping[str, str] | None = None,
+        recontact_after: timedelta | int | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -93,6 +95,7 @@ class _RowUploadOperator(DialerOperator):
         self.e164 = e164
         self.default_region = default_region
         self.attribute_map = attribute_map
+        self.recontact_after = _duration("recontact_after", recontact_after)
 
     def run(self, context: Any) -> dict[str, Any]:
         # Imported here: DAG parsing stays light.
@@ -146,6 +149,7 @@ class _RowUploadOperator(DialerOperator):
             rejects_path=self.rejects_path or None,
             dry_run_path=self.dry_run_path or None,
             output_stem=output_stem,
+            recontact_after=self.recontact_after,
             max_rejected_ratio=self.max_rejected_ratio,
         )
 
@@ -163,6 +167,15 @@ def task_instance_stem(context: Mapping[str, Any] | None) -> str | None:
     if getattr(ti, "map_index", -1) not in (None, -1):
         parts.append(f"map{ti.map_index}")
     return ".".join(_UNSAFE_IN_NAME.sub("_", str(part)).strip("._") for part in parts)
+
+
+def _duration(name: str, value: timedelta | int | float | None) -> timedelta | None:
+    """A duration: a ``timedelta``, or seconds."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"{name} must be a timedelta or a number of seconds, got {value!r}")
+    return timedelta(seconds=value)
 
 
 def _optional_int(name: str, value: Any) -> int | None:
@@ -206,6 +219,10 @@ class UploadContactsOperator(_RowUploadOperator):
     :param delimiter: the CSV delimiter. :param source_format: ``csv``/``jsonl`` (default: by name).
     :param e164: normalise phones to E.164 (``default_region`` for numbers without a country code).
     :param attribute_map: ECM: attribute name -> ``businessParam1``..``businessParam12``.
+    :param recontact_after: before sending, the upload reads what the campaign holds; a contact it
+        holds, pending or already dialled, is a duplicate and is not loaded again (nobody is called
+        twice). With a duration (``timedelta`` or seconds), a contact the dialer finished with longer
+        ago than that is loaded again. Default: never again.
     :returns: (XCom) ``total``, ``accepted``, ``rejected``, ``duplicates``, ``skipped_dnc``,
         ``skipped_window``, ``sent``, ``requests``, ``resumed_from_row``, ``rejects_path``,
         ``first_rejects``, ``dry_run`` (+ ``would_send``, ``sample_payloads``, ``dry_run_path``).

@@ -23,6 +23,9 @@ CHECKPOINT_KEY = "dialer_upload_progress"
 _VERSION = 1
 
 RowRange = tuple[int, int]  # first and last row, inclusive
+#: A batch's rows in flight: first and last row, and the rows of that range not sent because the
+#: campaign already held them (so a retry tells the earlier attempt's own rows from those).
+InFlight = tuple[int, int, tuple[int, ...]]
 
 
 class TaskStateStore(Protocol):
@@ -56,22 +59,23 @@ class Checkpoint:
     fingerprint: str
     next_row: int = 1
     counters: UploadCounters = field(default_factory=UploadCounters)
-    #: Row ranges an earlier attempt sent without seeing the answer.
-    maybe_sent: list[RowRange] = field(default_factory=list)
+    #: Row ranges an earlier attempt sent without seeing the answer (with the rows it did not send).
+    maybe_sent: list[InFlight] = field(default_factory=list)
     rejects_bytes: int = 0
     first_rejects: list[dict[str, Any]] = field(default_factory=list)
 
     def maybe_sent_before(self, row: int) -> bool:
-        return any(first <= row <= last for first, last in self.maybe_sent)
+        """Whether an earlier attempt may have delivered ``row`` (sent it, then died before the answer)."""
+        return any(first <= row <= last and row not in held for first, last, held in self.maybe_sent)
 
-    def to_json(self, in_flight: list[RowRange]) -> dict[str, Any]:
+    def to_json(self, in_flight: list[InFlight]) -> dict[str, Any]:
         still_open = [r for r in self.maybe_sent if r[1] >= self.next_row]
         return {
             "version": _VERSION,
             "fingerprint": self.fingerprint,
             "next_row": self.next_row,
             "counters": self.counters.to_dict(),
-            "maybe_sent": [list(r) for r in still_open + in_flight],
+            "maybe_sent": [[first, last, list(held)] for first, last, held in still_open + in_flight],
             "rejects_bytes": self.rejects_bytes,
             "first_rejects": self.first_rejects,
         }
@@ -82,7 +86,8 @@ class Checkpoint:
             fingerprint=value["fingerprint"],
             next_row=int(value["next_row"]),
             counters=UploadCounters.from_dict(value["counters"]),
-            maybe_sent=[(int(a), int(b)) for a, b in value.get("maybe_sent", [])],
+            maybe_sent=[(int(r[0]), int(r[1]), tuple(int(h) for h in (r[2] if len(r) > 2 else ())))
+                        for r in value.get("maybe_sent", [])],
             rejects_bytes=int(value.get("rejects_bytes", 0)),
             first_rejects=list(value.get("first_rejects", [])),
         )
@@ -111,6 +116,6 @@ class CheckpointKeeper:
         )
         return checkpoint
 
-    def save(self, checkpoint: Checkpoint, in_flight: list[RowRange]) -> None:
+    def save(self, checkpoint: Checkpoint, in_flight: list[InFlight]) -> None:
         if self.store is not None:
             self.store.set(CHECKPOINT_KEY, checkpoint.to_json(in_flight))

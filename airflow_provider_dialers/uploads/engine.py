@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -43,9 +44,16 @@ from airflow_provider_dialers.contacts import (
 )
 from airflow_provider_dialers.errors import DialerError
 from airflow_provider_dialers.uploads.accounting import UploadCounters
-from airflow_provider_dialers.uploads.checkpoint import Checkpoint, CheckpointKeeper, RowRange, TaskStateStore
+from airflow_provider_dialers.uploads.checkpoint import (
+    Checkpoint,
+    CheckpointKeeper,
+    InFlight,
+    RowRange,
+    TaskStateStore,
+)
 from airflow_provider_dialers.uploads.digests import DigestSet
 from airflow_provider_dialers.uploads.guards import CallingWindow, DncList, load_dnc_list
+from airflow_provider_dialers.uploads.held import HeldContacts, load_held_contacts
 from airflow_provider_dialers.uploads.rejects import (
     DryRunWriter,
     RejectsWriter,
@@ -68,6 +76,10 @@ from airflow_provider_dialers.uploads.sources import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Reasons of rows settled by the campaign lookup (compared by identity).
+HELD = "the campaign already holds this contact (pending or dialled)"
+LANDED_EARLIER = "sent by an earlier attempt that died before the answer; the campaign holds it"
 
 DEFAULT_MAX_CONCURRENCY = 4
 #: Rejects listed in the result (the rejects file has all of them).
@@ -108,6 +120,10 @@ class UploadKind:
     dial_moment: Callable[[Any], pendulum.DateTime | None]
     identity: Callable[[Any], str]
     row_type: Callable[[int, Any], SendableRow]
+    #: Which held contacts make a row a duplicate: any (a contact is loaded once), or only those still
+    #: waiting to be dialled (a callback re-contacts someone on purpose; one already queued would be
+    #: called twice).
+    held_pending_only: bool = False
 
     def send(
         self,
@@ -148,6 +164,7 @@ CALLBACKS = UploadKind(
         f"{dedupe_key(callback.contact)}@{callback.callback_at.in_timezone('UTC').isoformat()}"
     ),
     row_type=CallbackRow,
+    held_pending_only=True,
 )
 
 
@@ -170,6 +187,9 @@ class UploadSettings:
     dry_run_path: Any = None
     #: Names this task instance in the default rejects and dry-run file names (dag, run, task, map).
     output_stem: str | None = None
+    #: A contact the campaign holds (pending or dialled) is not loaded again, unless the dialer is done
+    #: with it and its last change is older than this (None: never again).
+    recontact_after: timedelta | None = None
     max_rejected_ratio: float = 0.0
     #: Seconds between progress lines in the task log (and one at the end).
     progress_interval_seconds: float = 10.0
@@ -209,6 +229,8 @@ class Segment:
     counters: UploadCounters = field(default_factory=UploadCounters)
     settled: list[RowOutcome] = field(default_factory=list)
     batch: list[SendableRow] = field(default_factory=list)
+    #: Rows not sent because the campaign already held them (written ahead with the batch).
+    held: list[int] = field(default_factory=list)
     originals: dict[int, Mapping[str, Any]] = field(default_factory=dict)
     future: Future[list[RowOutcome]] | None = None
 
@@ -219,6 +241,10 @@ class Segment:
     @property
     def range(self) -> RowRange:
         return self.first_row, self.last_row
+
+    @property
+    def in_flight(self) -> InFlight:
+        return self.first_row, self.last_row, tuple(self.held)
 
     @property
     def done(self) -> bool:
@@ -248,6 +274,7 @@ class UploadRun:
         # 8-byte digests of the contacts seen: the one structure that grows with the input.
         self.seen = DigestSet()
         self.dnc: DncList | None = None
+        self.held: HeldContacts | None = None
         self.pending: deque[Segment] = deque()
         self.rows_sent = 0
         self.requests_sent = 0
@@ -278,6 +305,11 @@ class UploadRun:
         self.dialer.check_upload(settings.campaign_id, settings.options, attribute_names(
             self.source, ColumnMapper(self.kind.model_keys, settings.field_map or {}),
             source_format=settings.source_format, delimiter=settings.delimiter))
+        if settings.options.on_duplicate != "update":  # "update" sends held contacts on purpose
+            self.held = load_held_contacts(self.dialer, settings.campaign_id,
+                                           recontact_after=settings.recontact_after,
+                                           default_region=settings.phone_options.default_region,
+                                           pending_only=self.kind.held_pending_only)
         self.dnc = load_dnc_list(
             self.dialer,
             scrub_dnc=settings.scrub_dnc,
@@ -319,6 +351,8 @@ class UploadRun:
         segment.last_row = source_row.row
         outcome_or_row = self._check(source_row)
         if isinstance(outcome_or_row, RowOutcome):
+            if outcome_or_row.reason is HELD:
+                segment.held.append(source_row.row)
             self._record(segment, outcome_or_row, source_row.original)
         else:
             segment.batch.append(outcome_or_row)
@@ -344,6 +378,12 @@ class UploadRun:
             reason := window.skip_reason(contact, self.kind.dial_moment(item), pendulum.now("UTC"))
         ):
             return RowOutcome(row, RowStatus.SKIPPED_WINDOW, reason=reason)
+        if self.held is not None and self.held.holds(contact):
+            if self.checkpoint.maybe_sent_before(row):
+                # An earlier attempt sent it and died before the answer; the campaign holds it now
+                # (whatever the dialer did with it since): it landed then, and is not sent again.
+                return RowOutcome(row, RowStatus.ACCEPTED, reason=LANDED_EARLIER)
+            return RowOutcome(row, RowStatus.DUPLICATE, reason=HELD)
         return self.kind.row_type(row, item)
 
     def _first_sighting(self, item: Any) -> bool:
@@ -407,8 +447,11 @@ class UploadRun:
     def _apply_outcomes(self, segment: Segment, outcomes: Sequence[RowOutcome]) -> None:
         self._check_one_outcome_per_row(segment, outcomes)
         for outcome in outcomes:
-            if outcome.status is RowStatus.DUPLICATE and self.checkpoint.maybe_sent_before(outcome.row):
-                # An earlier attempt sent this row and died before hearing the answer: it landed then.
+            if (self.held is None and outcome.status is RowStatus.DUPLICATE
+                    and self.checkpoint.maybe_sent_before(outcome.row)):
+                # Without a lookup of what the campaign holds, the best reading: an earlier attempt sent
+                # this row and died before hearing the answer, so it landed then. With the lookup, a row
+                # that landed was found before sending; a duplicate now was held by someone else.
                 outcome = replace(outcome, status=RowStatus.ACCEPTED)
             self._record(segment, outcome, segment.originals.get(outcome.row, {}))
 
@@ -439,7 +482,7 @@ class UploadRun:
 
     def _save_checkpoint(self) -> None:
         self.last_saved_at = time.monotonic()
-        in_flight = [segment.range for segment in self.pending if segment.batch]
+        in_flight = [segment.in_flight for segment in self.pending if segment.batch]
         self.keeper.save(self.checkpoint, in_flight)
 
     # -- reporting ---------------------------------------------------------------------------
