@@ -45,7 +45,9 @@ class RowOutcome:
 
     ``row`` is the 1-based number of the data row in the input (a CSV's header is not a row).
     ``vendor_id`` is the id the dialer gave the contact, when it says. ``payload`` is what was
-    (or, in a dry run, would be) sent for this row.
+    (or, in a dry run, would be) sent for this row: every row whose record went into a request
+    carries it, whatever the dialer answered, and a row refused before sending has none (the upload
+    counts ``sent`` from it).
     """
 
     row: int
@@ -187,6 +189,8 @@ class DialerCapabilities:
     required_campaign_fields: ClassVar[tuple[str, ...]] = ()
     #: The campaign spec field holding the campaign's name (ECM ``name``, MaxContact ``CampaignName``).
     campaign_name_field: ClassVar[str] = "name"
+    #: Whether :meth:`set_global_emergency` is the dialer's own switch (else it is emulated by pausing).
+    native_emergency: ClassVar[bool] = False
 
     def not_supported(self, capability: str, lacks: str) -> DialerNotSupportedError:
         return DialerNotSupportedError(f"cannot {capability}: {lacks}", vendor=self.vendor_name)

@@ -24,6 +24,7 @@ __all__ = [
     "REDACTED",
     "DialerAuthError",
     "DialerConfigurationError",
+    "DialerEmergencyActiveError",
     "DialerError",
     "DialerNotSupportedError",
     "DialerPermanentError",
@@ -164,6 +165,11 @@ class DialerConfigurationError(DialerPermanentError):
     """The connection or the task is set up in a way that cannot work (an extra with a bad value, an
     option the vendor cannot honour). Raised before anything is sent; the message names the fix.
     A retry cannot fix it."""
+
+
+class DialerEmergencyActiveError(DialerPermanentError):
+    """A global emergency stop is on for the connection (recorded by ``GlobalEmergencyOperator``):
+    campaigns are not started until it ends, unless the task says ``override_emergency=True``."""
 
 
 class DialerValidationError(DialerPermanentError):

@@ -182,3 +182,61 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section("reliability figures")
     for title, figures in _RELIABILITY_FIGURES:
         terminalreporter.write_line(f"{title}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+class InMemoryVariables:
+    """Stands in for ``airflow.sdk.Variable`` (get / set / delete, with the JSON options)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def get(self, key: str, default: Any = None, deserialize_json: bool = False) -> Any:
+        if key not in self.values:
+            return default
+        return json.loads(self.values[key]) if deserialize_json else self.values[key]
+
+    def set(self, key: str, value: Any, description: str | None = None, serialize_json: bool = False) -> None:
+        self.values[key] = json.dumps(value) if serialize_json else str(value)
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+    def record(self, conn_id: str) -> dict[str, Any] | None:
+        from airflow_provider_dialers.operators.emergency import emergency_variable_key
+
+        return self.get(emergency_variable_key(conn_id), deserialize_json=True)
+
+
+@pytest.fixture
+def variables(monkeypatch: pytest.MonkeyPatch) -> InMemoryVariables:
+    """Airflow Variables in memory for the emergency operator (outside a task, ``Variable.set`` needs
+    the task supervisor)."""
+    from airflow_provider_dialers.operators import emergency
+
+    store = InMemoryVariables()
+    monkeypatch.setattr(emergency, "Variable", store)
+    return store
+
+
+# -- DAG runs: one long-lived dag.test() runner per session (tests/dag_runner.py) --------------------
+
+
+@pytest.fixture(scope="session")
+def dag_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The child process that runs DAG files with Airflow's ``dag.test()`` (its own AIRFLOW_HOME and
+    SQLite metadata DB), shared by the session's tests; see ``tests/dag_runner.py``."""
+    from tests.dag_runner import DagRunner
+
+    runner = DagRunner(tmp_path_factory.mktemp("dag-runner-home"))
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _start_the_dag_runner_early(request: pytest.FixtureRequest) -> None:
+    """Start the runner with the first test of a module that has selected tests using it: it warms up
+    (about 20 s of Airflow start-up) on the other core while the module's first tests run."""
+    module = request.module
+    if any(getattr(item, "module", None) is module and "dag_runner" in getattr(item, "fixturenames", ())
+           for item in request.session.items):
+        request.getfixturevalue("dag_runner").start()

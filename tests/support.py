@@ -19,3 +19,10 @@ def first_phones(sandbox: Any, vendor: str, campaign_id: str) -> list[str]:
     if vendor == "sinch":
         return [c["numbers"].split(";")[0] for c in state["campaigns"][campaign_id]["customers"]]
     return [c["customerData"]["phone1"] for c in state["customers"] if str(c["campaignId"]) == campaign_id]
+
+
+def run_emergency(conn_id: str, enabled: bool | str) -> dict[str, Any]:
+    """One GlobalEmergencyOperator task run: a fresh operator (as each DAG run has), a minimal context."""
+    from airflow_provider_dialers.operators.emergency import GlobalEmergencyOperator
+
+    return GlobalEmergencyOperator(task_id="emergency", dialer_conn_id=conn_id, enabled=enabled).execute({})

@@ -27,6 +27,10 @@ from airflow_provider_dialers.vendors.ameyo import records as mapping
 from tests.support import FAST
 
 HOOK_CLASS = AmeyoHook  # the ``hook`` fixture (conftest.py)
+#: Every sandbox test runs under both readings profiles (docs/readings.md): the second reads
+#: ``limitOffset`` as MySQL's ``m,n``, leaves ``sessionTimeout`` out of the login answer, refuses a
+#: dead session with HTTP 403 and puts a ``message`` on every callback answer.
+pytestmark = pytest.mark.readings_profiles
 CAMPAIGN = "1"  # MoviStarSurvey: leads 1, 21, 39 enabled (maxAttempt 10), 35 disabled
 EMPTY_LEAD = 39
 SKIP = UploadOptions(lead_id=EMPTY_LEAD, on_duplicate="skip")
@@ -347,6 +351,14 @@ def test_progress_counts_a_customer_at_max_attempts_as_settled(hook, ameyo):
     assert (progress.complete, progress.outcomes) == (True, {"CONNECTED": 1, "NO_ANSWER": 1})
 
 
+def paging_form_probes(sandbox_client) -> int:
+    """Commands a hook's first paged getContacts costs beyond its pages: none when the server reads
+    ``limitOffset`` as ``LIMIT n OFFSET m`` (the form sent first); one refused attempt when it reads
+    MySQL's ``m,n`` (the second profile), after which the hook sends that form."""
+    reading = {r["name"]: r["value"] for r in sandbox_client.readings()}["ameyo_limit_offset"]
+    return {"limit_n_offset_m": 0, "m_comma_n": 1}[reading]
+
+
 def test_progress_costs_the_same_requests_for_10_and_300_contacts(hook, sandbox_client):
     hook.upload_contacts(CAMPAIGN, numbered(10), options=SKIP)
     hook.login()
@@ -355,7 +367,8 @@ def test_progress_costs_the_same_requests_for_10_and_300_contacts(hook, sandbox_
     hook.upload_contacts(CAMPAIGN, numbered(145, start=155), options=SKIP)
     large, large_requests = requests_during(sandbox_client, lambda: hook.get_campaign_progress(CAMPAIGN))
     assert (small.total, large.total) == (14, 304)
-    assert small_requests == large_requests == 2  # getLeadsForCampaign + one getContacts page
+    # getLeadsForCampaign + one getContacts page (the first read also finds the paging form)
+    assert small_requests - paging_form_probes(sandbox_client) == large_requests == 2
 
 
 def test_progress_pages_through_large_campaigns(hook, sandbox_client, monkeypatch):
@@ -365,7 +378,9 @@ def test_progress_pages_through_large_campaigns(hook, sandbox_client, monkeypatc
     hook.login()
     progress, sent = requests_during(sandbox_client, lambda: hook.get_campaign_progress(CAMPAIGN))
     assert progress.total == 304
-    assert sent == 2 + 304 // 100
+    assert sent == 2 + 304 // 100 + paging_form_probes(sandbox_client)
+    again, sent = requests_during(sandbox_client, lambda: hook.get_campaign_progress(CAMPAIGN))
+    assert (again.total, sent) == (304, 2 + 304 // 100)  # the form is remembered
 
 
 @pytest.mark.parametrize("ref", ["12458", "0458681166572"])
@@ -396,9 +411,11 @@ def test_contact_state_of_an_unknown_contact_is_an_error(hook):
 # -- the mapping on its own --------------------------------------------------------------------------
 
 
-def result(result_type: str, *, customer_id: int | None = 7, exception: tuple = (), message=None):
+def result(result_type: str, *, customer_id: int | None = 7, exception: tuple = (), message=None,
+           callback_time: str | None = None, callback_id: str | None = None):
     return AmeyoRecordResult(0, AmeyoResultType(result_type), customer_id, result_type == "ADDED",
-                             exception=exception, message=message)
+                             exception=exception, message=message, callback_time=callback_time,
+                             callback_id=callback_id)
 
 
 def test_upload_outcome_reads_a_replayed_duplicate_as_accepted():
@@ -416,8 +433,16 @@ def test_callback_outcome_rejects_an_unscheduled_callback_under_the_time_field()
     outcome = mapping.callback_outcome(2, unscheduled, time_field="dial_at")
     assert (outcome.status, outcome.field, outcome.vendor_code) == (
         RowStatus.REJECTED, "dial_at", "CustomerManager.invalid.callBackTime")
-    existing = mapping.callback_outcome(2, result("DUPLICATE_NOT_ADDED"), time_field="dial_at")
+    silent = mapping.callback_outcome(2, result("ADDED"), time_field="dial_at")  # no id, no time, no message
+    assert (silent.status, silent.vendor_code) == (RowStatus.REJECTED, "CALLBACK_NOT_SCHEDULED")
+    scheduled = "Mar 3, 2015 11:29:34 AM"  # the reference's success: id null, callbackTime set
+    existing = mapping.callback_outcome(2, result("DUPLICATE_NOT_ADDED", callback_time=scheduled),
+                                        time_field="dial_at")
     assert existing.status is RowStatus.ACCEPTED
+    chatty = result("ADDED", callback_id="d431-54f54717-cm-2", message="Callback scheduled successfully")
+    assert mapping.callback_outcome(2, chatty, time_field="dial_at").status is RowStatus.ACCEPTED
+    strict = mapping.callback_outcome(2, chatty, time_field="dial_at", reading="message_on_failure")
+    assert strict.status is RowStatus.REJECTED  # the connection said a message means a failure
 
 
 @pytest.mark.parametrize(("column", "field"), [("phone1", "phones[0]"), ("phone3", "phones[2]"),

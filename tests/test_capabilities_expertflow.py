@@ -1,4 +1,5 @@
-"""ExpertFlow ECM capabilities over real HTTP against the sandbox, asserting on the sandbox's state."""
+"""ExpertFlow ECM capabilities over real HTTP against the sandbox, asserting on the sandbox's state, under
+every readings profile."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from airflow_provider_dialers.hooks.expertflow import (
 )
 from airflow_provider_dialers.vendors.expertflow.records import EcmContactMapping
 from tests.support import FAST
+
+#: Each test runs under both readings profiles (docs/readings.md): the sandbox reads every silent
+#: point of the references the first way, then the second.
+pytestmark = pytest.mark.readings_profiles
 
 VENDOR = "ExpertFlow ECM"
 WELCOME, SALES = "1", "2"  # seeded: Welcome IVR runs (5 pending contacts), Sales Agent is paused
@@ -259,11 +264,14 @@ def test_the_same_batch_sent_twice_leaves_each_contact_once(hook, ecm):
     assert sorted(p for p in phones if p.startswith("+1555777")) == [f"+1555777{n:04d}" for n in range(5)]
 
 
-def test_a_row_whose_answer_is_lost_is_resent_and_counted_accepted(hook, ecm, sandbox_client):
+def test_a_row_whose_answer_is_lost_is_looked_up_not_resent_and_counted_accepted(hook, ecm, sandbox_client):
+    """ECM's "discard" covers only pending contacts: a campaign dialling between the lost answer and a
+    re-send would store the contact again, so the hook looks it up by phone instead of re-sending."""
     sandbox_client.add_fault(vendor="expertflow", action="reset", after_processing=True, path=INSERT)
     outcomes = hook.upload_contacts(SALES, phone_rows(3), options=SKIP)
     assert statuses(outcomes) == ["accepted"] * 3
-    assert len(inserts(sandbox_client)) == 4  # the first row was processed, reset, then re-sent
+    assert len(inserts(sandbox_client)) == 3  # the first row was processed, its answer lost: found, not re-sent
+    assert sandbox_client.requests(vendor="expertflow", path="getList")
     phones = [c["phone1"] for c in callbacks_of(ecm, SALES)]
     assert all(phones.count(f"+1555777{n:04d}") == 1 for n in range(3))
 
@@ -361,7 +369,12 @@ def test_progress_is_incomplete_while_a_retry_is_due(hook, ecm):
     assert progress.detail.startswith("in flight: NOT_CONNECTED 1")
 
 
-def test_progress_costs_the_same_requests_whatever_the_campaign_size(hook, sandbox_client):
+def test_progress_costs_the_same_requests_whatever_the_campaign_size(hook, sandbox_client, readings_profile):
+    # The hook's first getList learns the server's page numbering (reading ecm_page_base): under
+    # "second" pages count from 1, page 0 is refused, and the page is asked again as 1, once per hook.
+    hook.count_callbacks()
+    assert len(sandbox_client.requests(vendor="expertflow", path="getList")) == (
+        2 if readings_profile == "second" else 1)
     costs = []
     for size in (10, 300):
         campaign_id = hook.create_campaign(campaign_spec(name=f"Size {size}", crmCampaignId=None))
@@ -400,3 +413,12 @@ def test_vendor_field_names_are_reported_the_model_way():
     outcome = mapping.refusal_outcome(7, None, "dialTime must be formatted yyyy-MM-dd HH:mm:ss")
     assert (outcome.row, outcome.field, outcome.status) == (7, "dial_at", RowStatus.REJECTED)
     assert mapping.refusal_outcome(8, None, "Campaign not found").field is None
+
+
+def test_a_row_whose_answer_is_lost_before_it_landed_is_sent_again(hook, ecm, sandbox_client):
+    sandbox_client.add_fault(vendor="expertflow", action="reset", path=INSERT)  # reset before processing
+    outcomes = hook.upload_contacts(SALES, phone_rows(2), options=SKIP)
+    assert statuses(outcomes) == ["accepted"] * 2
+    assert len(inserts(sandbox_client)) == 3  # looked up, not there: sent again
+    phones = [c["phone1"] for c in callbacks_of(ecm, SALES)]
+    assert all(phones.count(f"+1555777{n:04d}") == 1 for n in range(2))

@@ -17,6 +17,10 @@ from airflow_provider_dialers.hooks.base import (
 from airflow_provider_dialers.hooks.maxcontact import CampaignStatus, CampaignType, MaxContactHook
 from airflow_provider_dialers.vendors.maxcontact import records as mapping
 
+#: Every sandbox test runs under both readings profiles: the reference's silent points read one way,
+#: then the other (docs/readings.md).
+pytestmark = pytest.mark.readings_profiles
+
 HOOK_CLASS = MaxContactHook  # the ``hook`` fixture (conftest.py)
 CAMPAIGNS = "/webservices/services/management/campaigns"
 MANAGEMENT = "/webservices/services/management"
@@ -151,6 +155,7 @@ def test_set_campaign_status_runs_and_pauses_a_campaign(hook, mc):
 
 
 def test_set_campaign_status_resent_after_a_lost_answer_lands_once(hook, mc, sandbox_client):
+    hook.set_campaign_status("1", "running")  # the hook learns the value's form (reading mc_patch_value)
     sandbox_client.add_fault(vendor="maxcontact", action="reset", after_processing=True,
                              path=f"{CAMPAIGNS}/2/status")
 
@@ -236,7 +241,8 @@ def test_global_emergency_disable_reports_the_campaigns_it_restarted(hook, mc):
     result = hook.set_global_emergency(False)
 
     assert again == {"enabled": True, "campaigns_stopped": [], "campaigns_restarted": []}
-    assert result == {"enabled": False, "campaigns_stopped": [], "campaigns_restarted": ["1", "4"]}
+    assert result == {"enabled": False, "campaigns_stopped": [], "campaigns_restarted": ["1", "4"],
+                      "campaigns_not_restarted": []}
     assert mc.global_emergency is False
     assert [status_of(mc, cid) for cid in (1, 2, 3, 4)] == [
         CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.NOT_RUNNING, CampaignStatus.RUNNING]

@@ -64,3 +64,17 @@ def test_https_against_a_plain_http_port_is_said_after_one_try(sandbox, sandbox_
     assert sleeps == []  # not retried: the port will answer plain HTTP every time
     ok, message = get_dialer_hook(conn_id).test_connection()
     assert not ok and "answers plain HTTP" in message
+
+
+@pytest.mark.parametrize(
+    ("conn_type", "api_path"),
+    [("expertflow_ecm", "/umm"), ("maxcontact", "/webservices/services"), ("sinch_obi", "/RI/obi"),
+     ("ameyo", "/ameyowebaccess/")],
+)
+def test_a_host_given_with_the_api_path_is_read_as_the_server(sandbox, sandbox_client, make_connection,
+                                                                conn_type, api_path):
+    conn_id = make_connection(f"with_path_{conn_type}", conn_type, host=sandbox.url + api_path)
+    hook = get_dialer_hook(conn_id)
+    assert hook.url_from_endpoint("/x/y") == sandbox.url + "/x/y"
+    assert hook.list_campaigns()  # no doubled path, no 404
+    assert not [r for r in sandbox_client.requests() if r["status"] == 404]

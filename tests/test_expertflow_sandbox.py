@@ -163,9 +163,11 @@ def test_insert_callback_without_duplicate_policy_allows(api, ecm):
     assert len(ecm.callbacks) == 10
 
 
-def test_get_list_accepts_a_json_body_and_validates(api):
-    answer = api.call("GET", "callback/getList", json={"campaignId": 2, "max": 2, "page": 1})
+def test_get_list_reads_the_query_string_and_validates(api):
+    answer = api.call("GET", "callback/getList", params={"campaignId": 2, "max": 2, "page": 1})
     assert answer.json()["total"] == 3 and [c["id"] for c in answer.json()["callbackData"]] == [8]
+    ignored = api.call("GET", "callback/getList", json={"campaignId": 2, "max": 2, "page": 1})
+    assert ignored.json()["total"] == 8  # reading ecm_getlist_filters "query": a body is not read
     assert len(api.call("GET", "callback/getList").json()["callbackData"]) == 8  # default page of 10
     assert_error(api.call("GET", "callback/getList", params={"max": 0}), 400, "max must be at least 1")
     assert_error(api.call("GET", "callback/getList", params={"requestStatus": "done"}), 400,
@@ -213,3 +215,55 @@ def test_attempt_save_with_only_cs_id_reads_without_creating(api, ecm):
     answer = api.call("POST", "callStrategyAttempt/save", json=incomplete)
     assert_error(answer, 400, "attemptNumber is required")
     assert len(ecm.attempts) == 4
+
+
+# -- readings: the silent points played the other way (docs/readings.md) ---------------------------------
+
+
+def ids(response: requests.Response) -> list[int]:
+    return [c["id"] for c in response.json()["callbackData"]]
+
+
+def test_page_numbering_from_0_from_1_or_from_1_reading_0_as_1(api, sandbox_client):
+    first_two = {"campaignId": 1, "max": 2}
+    assert ids(api.call("GET", "callback/getList", params={**first_two, "page": 0})) == [1, 2]
+    sandbox_client.configure(readings={"ecm_page_base": "1"})
+    assert_error(api.call("GET", "callback/getList", params={**first_two, "page": 0}), 400, "page at least 1")
+    assert ids(api.call("GET", "callback/getList", params={**first_two, "page": 2})) == [3, 4]
+    assert ids(api.call("GET", "callback/getList", params={"campaignId": 1, "max": 2})) == [1, 2]  # default 1
+    sandbox_client.configure(readings={"ecm_page_base": "1_clamps_0"})
+    assert ids(api.call("GET", "callback/getList", params={**first_two, "page": 0})) == [1, 2]
+    assert ids(api.call("GET", "callback/getList", params={**first_two, "page": 1})) == [1, 2]
+
+
+def test_getlist_filters_from_a_body_only(api, sandbox_client):
+    sandbox_client.configure(readings={"ecm_getlist_filters": "body"})
+    assert api.call("GET", "callback/getList", json={"campaignId": 2}).json()["total"] == 3
+    assert api.call("GET", "callback/getList", params={"campaignId": 2}).json()["total"] == 8  # query ignored
+
+
+@pytest.mark.parametrize(("reading", "text"), [("empty_200", ""), ("sentence", "Contact saved successfully")])
+def test_dnc_save_on_13_2_answers_without_the_dnc_object(api, ecm, sandbox_client, reading, text):
+    sandbox_client.configure(readings={"ecm_dnc_save_answer": reading})
+    ecm.release = "13.2"
+    answer = api.call("POST", "contact/save", json={"primaryNumber": "+15550100777"})
+    assert (answer.status_code, answer.text) == (200, text)
+    ecm.release = "13.3"  # 13.3 documents the DNC object
+    assert api.call("POST", "contact/save", json={"primaryNumber": "+15550100778"}).json()["id"] == 4
+
+
+def test_a_discarded_duplicate_as_a_406_or_another_sentence(api, ecm, sandbox_client):
+    duplicate = {"campaignId": 1, "phone1": "+15550100101", "duplicateCallbacks": "discard"}
+    sandbox_client.configure(readings={"ecm_discard_answer": "http_4xx"})
+    assert_error(api.call("POST", "callback/insertCallback", json=duplicate), 406, "already exists")
+    sandbox_client.configure(readings={"ecm_discard_answer": "other_sentence"})
+    assert "already exists" in api.call("POST", "callback/insertCallback", json=duplicate).json()["statusString"]
+    assert len(ecm.callbacks) == 8
+
+
+def test_a_refused_token_answered_403_and_a_post_only_login(sandbox, sandbox_client):
+    sandbox_client.configure(readings={"ecm_token_refused_status": "403", "ecm_login_method": "post"})
+    assert_error(requests.get(f"{sandbox.url}/umm/ecm/campaign"), 403, "Full authentication is required")
+    url = f"{sandbox.url}/umm/api/login"
+    assert_error(requests.get(url, json=LOGIN), 405, "Request method 'GET' is not supported")
+    assert requests.post(url, json=LOGIN).json()["token_type"] == "Bearer"

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import base64
+import http.server
+import json
+import threading
+import time
 
 import pytest
 import requests
 
+from airflow_provider_dialers.common.auth import Credential
+from airflow_provider_dialers.errors import DialerConfigurationError
 from airflow_provider_dialers.hooks.base import (
     DialerAuthError,
     DialerRequestError,
@@ -17,6 +23,7 @@ from airflow_provider_dialers.hooks.base import (
 from airflow_provider_dialers.hooks.maxcontact import CampaignStatus, CampaignType, MaxContactHook
 from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS
 from airflow_provider_dialers.sandbox.maxcontact import NEW_CAMPAIGN_LEADS
+from airflow_provider_dialers.vendors.maxcontact import auth as maxcontact_auth
 from tests.support import FAST
 
 HOOK_CLASS = MaxContactHook  # the ``hook`` fixture (conftest.py)
@@ -403,6 +410,75 @@ def test_expired_token_causes_exactly_one_relogin(hook, sandbox_client):
     assert hook.login_count == 2
     assert sandbox_client.stats()["logins"]["maxcontact"] == 2
     assert [r["status"] for r in logged(sandbox_client, "GET", f"{CAMPAIGNS}$")] == [200, 401, 200]
+
+
+def test_a_token_without_a_stated_lifetime_is_renewed_after_the_conservative_default(hook):
+    hook.get_campaigns()  # the sandbox's default token answer states no expiry
+    credential, _ = hook.auth.current()
+    assert credential.expires_at is not None
+    assert 0 < credential.expires_at - time.monotonic() <= maxcontact_auth.DEFAULT_TOKEN_LIFETIME
+
+
+def test_the_token_is_renewed_before_the_configured_lifetime_ends(make_connection, sandbox_client):
+    conn_id = make_connection("maxcontact_short_tokens", "maxcontact", extra={"token_lifetime": "0.3"})
+    with MaxContactHook(conn_id, retry_policy=FAST) as hook:
+        hook.get_teams()
+        credential, _ = hook.auth.current()
+        time.sleep(max(0.0, credential.expires_at - time.monotonic()) + 0.05)
+        hook.get_teams()
+        assert hook.login_count == 2
+    assert [r["status"] for r in sandbox_client.requests(vendor="maxcontact")] == [200] * 4  # none refused
+
+
+@pytest.mark.parametrize("lifetime", ["soon", "0", -5, "inf"])
+def test_a_bad_token_lifetime_is_refused_before_anything_is_sent(make_connection, sandbox_client, lifetime):
+    conn_id = make_connection("maxcontact_bad_lifetime", "maxcontact", extra={"token_lifetime": lifetime})
+    with pytest.raises(DialerConfigurationError, match="'token_lifetime' must be a positive number of seconds"):
+        MaxContactHook(conn_id, retry_policy=FAST).get_teams()
+    assert sandbox_client.requests(vendor="maxcontact") == []
+
+
+class _AffinityServer(http.server.BaseHTTPRequestHandler):
+    """A MaxContact behind a load balancer: the token answer sets an affinity cookie, and a
+    management call answers the Cookie header it got (as the campaigns' Data)."""
+
+    def do_GET(self) -> None:
+        if "/apitoken/login/" in self.path:
+            body, cookie = {"TokenKey": "token-1"}, "ARRAffinity=node-7; Path=/"
+        else:
+            body, cookie = {"Success": True, "Data": [self.headers.get("Cookie")]}, None
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        if cookie:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_servers_cookies_travel_with_the_token(make_connection):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AffinityServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn_id = make_connection("maxcontact_affinity", "maxcontact",
+                                  host=f"http://127.0.0.1:{server.server_address[1]}")
+        with MaxContactHook(conn_id, retry_policy=FAST) as hook:
+            cookies = hook.get_campaigns() + hook.get_campaigns()  # the call that logs in, and a later one
+    finally:
+        server.shutdown()
+    assert [sorted(part.strip() for part in cookie.split(";")) for cookie in cookies] == [
+        ["ARRAffinity=node-7", "TokenKey=token-1"]] * 2
+
+
+def test_apply_replaces_an_older_token_and_keeps_other_cookies(hook):
+    prepared = requests.Request("GET", "http://example.invalid/",
+                                headers={"Cookie": "TokenKey=old; ARRAffinity=node-7"}).prepare()
+    hook.auth.apply(prepared, Credential("new"))
+    assert prepared.headers["Cookie"] == "ARRAffinity=node-7; TokenKey=new"
 
 
 def test_token_rejected_again_after_relogin_is_an_auth_error(hook, sandbox_client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -64,21 +65,91 @@ def test_token_lifetime_follows_the_config(sandbox, sandbox_client):
 
 
 @pytest.mark.parametrize(
-    ("given", "status"),
-    [("Running", 1), ("not running", 0), ("NotRunning", 0), ("2", 2), (3, 3), (" Paused ", 2)],
+    ("reading", "given", "status"),
+    [("id", "2", 2), ("id", 3, 3), ("id", " 1 ", 1),
+     ("name", "Running", 1), ("name", "notrunning", 0), ("name", "NotRunning", 0), ("name", " Paused ", 2),
+     ("description", "Not Running", 0), ("description", "not  running", 0), ("description", "Flushed", 3)],
 )
-def test_campaign_status_accepts_ids_and_descriptions(sandbox, session, given, status):
+def test_campaign_status_takes_the_form_its_reading_says(sandbox, session, sandbox_client, reading, given, status):
+    sandbox_client.configure(readings={"mc_patch_value": reading})
     url = f"{sandbox.url}{MANAGEMENT}/campaigns/3/status"
     answer = session.patch(url, json={"CampaignStatus": given}, timeout=5)
     assert answer.json()["Data"] == status
     assert sandbox.core.vendors["maxcontact"].campaigns.rows[3]["Status"] == status
 
 
-def test_campaign_type_accepts_descriptions(sandbox, session):
+@pytest.mark.parametrize(
+    ("reading", "given"),
+    [("id", "Running"), ("id", "Not Running"), ("name", "1"), ("name", "Not Running"),
+     ("description", "NotRunning"), ("description", "0"), ("id", True)],
+)
+def test_campaign_status_in_another_form_is_invalid_parameters(sandbox, session, sandbox_client, reading, given):
+    sandbox_client.configure(readings={"mc_patch_value": reading})
+    answer = session.patch(f"{sandbox.url}{MANAGEMENT}/campaigns/3/status", json={"CampaignStatus": given},
+                           timeout=5)
+    assert (answer.status_code, answer.json()["ResponseCode"]) == (400, "Invalid Parameters")
+    assert f"(given as its {reading})" in answer.json()["ResponseDetail"]
+    assert sandbox.core.vendors["maxcontact"].campaigns.rows[3]["Status"] == 0
+
+
+@pytest.mark.parametrize(
+    ("reading", "data"),
+    [("bare_value", 4), ("campaign_object", {"Id": 3, "CampaignType": "Bridge", "Type": 4}), ("null", None)],
+)
+def test_campaign_type_answers_as_its_reading_says(sandbox, session, sandbox_client, reading, data):
+    sandbox_client.configure(readings={"mc_patch_reply": reading, "mc_patch_value": "name"})
     url = f"{sandbox.url}{MANAGEMENT}/campaigns/3/type"
     answer = session.patch(url, json={"CampaignType": "bridge"}, timeout=5)
-    assert answer.json()["Data"] == 4
+    assert answer.json()["Data"] == data
     assert sandbox.core.vendors["maxcontact"].campaigns.rows[3]["MaxLines"] == 10  # Bridge keeps MaxLines
+
+
+def test_campaign_status_object_answer_names_the_status(sandbox, session, sandbox_client):
+    sandbox_client.configure(readings={"mc_patch_reply": "campaign_object"})
+    answer = session.patch(f"{sandbox.url}{MANAGEMENT}/campaigns/3/status", json={"CampaignStatus": "1"},
+                           timeout=5)
+    assert answer.json()["Data"] == {"Id": 3, "CampaignStatus": "Running", "Status": 1}
+
+
+@pytest.mark.parametrize(
+    ("reading", "status", "body"),
+    [("http_401", 401, {"Message": "Authorization has been denied for this request."}),
+     ("http_403", 403, {"Message": "Invalid or expired token."}),
+     ("success_false", 200, {"Success": False, "Data": None, "ResponseCode": "Error",
+                             "ResponseDetail": "The token has expired or is not valid. Please log in again."})],
+)
+def test_an_expired_token_is_refused_as_its_reading_says(sandbox, sandbox_client, reading, status, body):
+    sandbox_client.configure(readings={"mc_token_expiry": reading})
+    key = login(sandbox, JSON).json()["TokenKey"]
+    sandbox_client.expire_credentials("maxcontact")
+    answer = requests.get(f"{sandbox.url}{MANAGEMENT}/teams", headers={**JSON, "Cookie": f"TokenKey={key}"},
+                          timeout=5)
+    assert (answer.status_code, answer.json()) == (status, body)
+
+
+def test_the_token_answer_takes_the_shape_its_reading_says(sandbox, sandbox_client):
+    sandbox_client.configure(readings={"mc_token_answer": "envelope"}, maxcontact_token_ttl=600)
+    envelope = login(sandbox, JSON).json()
+    assert (envelope["Success"], envelope["ResponseCode"]) == (True, "Success")
+    expiry = datetime.fromisoformat(envelope["Data"]["Expiry"])
+    assert 590 < (expiry - datetime.now(UTC)).total_seconds() <= 600
+    sandbox_client.configure(readings={"mc_token_answer": "string"})
+    token = login(sandbox, JSON).json()
+    assert isinstance(token, str)
+    answer = requests.get(f"{sandbox.url}{MANAGEMENT}/teams", headers={**JSON, "Cookie": f"TokenKey={token}"},
+                          timeout=5)
+    assert answer.status_code == 200
+    assert ET.fromstring(login(sandbox).text).text == sandbox.core.credentials.issued("maxcontact")[-1]
+
+
+@pytest.mark.parametrize(("reading", "restarted"), [("restart_stopped", {1: 1, 4: 1}), ("flag_only", {1: 0, 4: 0})])
+def test_disabling_the_global_emergency_restarts_as_its_reading_says(sandbox, session, sandbox_client, reading,
+                                                                     restarted):
+    sandbox_client.configure(readings={"mc_emergency_disable": reading})
+    for action in ("enable", "disable"):
+        assert session.post(f"{sandbox.url}{MANAGEMENT}/globalemergency/{action}", timeout=5).json()["Success"]
+    statuses = {c["Id"]: c["Status"] for c in sandbox_client.state("maxcontact")["campaigns"]}
+    assert statuses == {**restarted, 2: 2, 3: 0, 5: 3}  # the paused campaign 2 is never touched
 
 
 @pytest.mark.parametrize(

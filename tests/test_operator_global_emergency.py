@@ -16,51 +16,17 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from airflow_provider_dialers.hooks import get_dialer_hook
 from airflow_provider_dialers.hooks.base import DialerError, DialerNotSupportedError, DialerValidationError
-from airflow_provider_dialers.operators import emergency
 from airflow_provider_dialers.operators.emergency import GlobalEmergencyOperator, emergency_variable_key
+from tests.support import run_emergency as run
 
 SINCH_RUNNING = "62718C7889CC44F7B944C1A6F6BE9B7F"  # seeded Active
 SINCH_PAUSED = "8A7C98EAF1164F2FAA93B98EECB95D76"  # seeded Passive
 SINCH_HANDLED = "E49625CFDF58E311B764005056A7012B"  # seeded Handled (finished)
-
-
-class InMemoryVariables:
-    """Stands in for ``airflow.sdk.Variable`` (get / set / delete, with the JSON options)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str, default: Any = None, deserialize_json: bool = False) -> Any:
-        if key not in self.values:
-            return default
-        return json.loads(self.values[key]) if deserialize_json else self.values[key]
-
-    def set(self, key: str, value: Any, description: str | None = None, serialize_json: bool = False) -> None:
-        self.values[key] = json.dumps(value) if serialize_json else str(value)
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
-
-    def record(self, conn_id: str) -> dict[str, Any] | None:
-        return self.get(emergency_variable_key(conn_id), deserialize_json=True)
-
-
-@pytest.fixture
-def variables(monkeypatch) -> InMemoryVariables:
-    store = InMemoryVariables()
-    monkeypatch.setattr(emergency, "Variable", store)
-    return store
-
-
-def run(conn_id: str, enabled: bool | str) -> dict[str, Any]:
-    """One task run: a fresh operator (as each DAG run has), executed with a minimal context."""
-    return GlobalEmergencyOperator(task_id="emergency", dialer_conn_id=conn_id, enabled=enabled).execute({})
 
 
 # Campaign statuses read straight from each vendor's sandbox state.
@@ -104,17 +70,52 @@ def test_native_emergency_stops_every_campaign_and_reports_them(sandbox, variabl
     assert result == {"mode": "native", "enabled": True, "paused": ["1", "4"], "resumed": []}
     assert sandbox.client.state("maxcontact")["global_emergency"] is True
     assert maxcontact_statuses(sandbox) == {1: 0, 2: 2, 3: 0, 4: 0, 5: 3}
-    assert variables.values == {}  # the vendor remembers what it stopped
+    record = variables.record("maxcontact_default")  # what it stopped outlives this DAG run
+    assert (record["paused"], record["mode"]) == (["1", "4"], "native") and record["at"]
 
 
-def test_native_emergency_disable_restarts_what_it_stopped(sandbox, variables):
+@pytest.mark.parametrize("disable_reading", ["restart_stopped", "flag_only"])
+def test_native_emergency_disable_restarts_what_it_stopped(sandbox, variables, capsys, disable_reading):
+    # flag_only: the server's "disable" only ends the mode; the recorded campaigns are restarted by the
+    # hook, from the record a fresh hook (a later DAG run) gets from the Variable.
+    sandbox.client.configure(readings={"mc_emergency_disable": disable_reading})
     run("maxcontact_default", True)
 
     result = run("maxcontact_default", False)
 
     assert result == {"mode": "native", "enabled": False, "paused": [], "resumed": ["1", "4"]}
     assert sandbox.client.state("maxcontact")["global_emergency"] is False
-    assert maxcontact_statuses(sandbox) == {1: 1, 2: 2, 3: 0, 4: 1, 5: 3}
+    assert maxcontact_statuses(sandbox) == {1: 1, 2: 2, 3: 0, 4: 1, 5: 3}  # 2 was paused before: still paused
+    assert variables.record("maxcontact_default") is None
+    assert "global emergency disabled: stopped [], restarted ['1', '4']" in capsys.readouterr().out
+    restarts = [r for r in sandbox.client.requests(vendor="maxcontact", path="/status$") if r["method"] == "PATCH"]
+    assert len(restarts) == (2 if disable_reading == "flag_only" else 0)
+
+
+def test_native_emergency_disable_leaves_a_campaign_changed_during_it(sandbox, variables):
+    sandbox.client.configure(readings={"mc_emergency_disable": "flag_only"})
+    run("maxcontact_default", True)
+    with get_dialer_hook("maxcontact_default") as hook:
+        hook.update_campaign_status(4, 2)  # someone pauses campaign 4 during the emergency
+
+    assert run("maxcontact_default", False)["resumed"] == ["1"]
+    assert maxcontact_statuses(sandbox) == {1: 1, 2: 2, 3: 0, 4: 2, 5: 3}
+
+
+def test_native_emergency_restart_refused_stays_recorded_for_a_retry(sandbox, variables):
+    sandbox.client.configure(readings={"mc_emergency_disable": "flag_only"})
+    run("maxcontact_default", True)
+    sandbox.client.add_fault(vendor="maxcontact", method="PATCH", path="/campaigns/4/status$", status=200,
+                             body='{"Success": false, "Data": null, "ResponseCode": "Error", '
+                                  '"ResponseDetail": "Campaign 4 is locked"}')
+
+    with pytest.raises(DialerError, match=r"could not restart campaigns \['4'\]"):
+        run("maxcontact_default", False)
+
+    assert maxcontact_statuses(sandbox)[1] == 1
+    assert variables.record("maxcontact_default")["paused"] == ["4"]
+    assert run("maxcontact_default", False)["resumed"] == ["4"]  # the retry restarts it
+    assert maxcontact_statuses(sandbox)[4] == 1 and variables.record("maxcontact_default") is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,7 +162,8 @@ def test_a_campaign_restarted_during_the_emergency_is_added_by_a_second_enable(s
         hook.set_campaign_status("2", "running")  # someone starts a campaign during the emergency
 
     assert run("expertflow_ecm_default", True)["paused"] == ["2"]
-    assert variables.record("expertflow_ecm_default") == {"paused": ["1", "3", "2"], "at": first["at"]}
+    assert variables.record("expertflow_ecm_default") == {"paused": ["1", "3", "2"], "at": first["at"],
+                                                          "mode": "emulated"}
     assert run("expertflow_ecm_default", False)["resumed"] == ["1", "3", "2"]
     assert ecm_statuses(sandbox) == {**before, "2": "running"}
 

@@ -101,7 +101,9 @@ def test_a_crashed_upload_retried_leaves_each_contact_exactly_once(
     assert sorted(added) == sorted(phones)  # every contact exactly once: none lost, none twice
     assert (result["total"], result["accepted"], result["duplicates"], result["rejected"]) == (60, 60, 0, 0)
     retry_rows = sum(calls) - first_try_rows
-    assert retry_rows == 40  # resumed at the crashed batch (rows 21-30), not at row 1
+    # Resumed at the crashed batch (rows 21-30), not at row 1; the retry's lookup of the campaign found
+    # that batch at the dialer (processed before the crash), so it was counted, not sent again.
+    assert retry_rows == 30
 
 
 CALLBACKS = [

@@ -113,10 +113,6 @@ class FakeDialer(DialerCapabilities):
     def _one(
         self, campaign_id: str, row: int, contact: Contact, extra: dict[str, Any], options: UploadOptions
     ) -> RowOutcome:
-        if any(phone.endswith(REJECTED_SUFFIX) for phone in contact.phones):
-            return RowOutcome.rejected(
-                row, "numbers", "Invalid numbers: number is not callable", vendor_code="400"
-            )
         key = dedupe_key(contact)
         payload = {
             "externalId": key,
@@ -124,15 +120,18 @@ class FakeDialer(DialerCapabilities):
             **dict(contact.attributes),
             **extra,
         }
+        if any(phone.endswith(REJECTED_SUFFIX) for phone in contact.phones):  # sent, then refused
+            return RowOutcome(row, RowStatus.REJECTED, field="numbers", reason="Invalid numbers: number is not "
+                              "callable", vendor_code="400", payload=payload)
         if options.dry_run:
             return RowOutcome(row, RowStatus.ACCEPTED, payload=payload)
         with self._lock:
             if key in self.stored and options.on_duplicate == "skip":
                 return RowOutcome(
-                    row, RowStatus.DUPLICATE, reason="externalId is not unique", vendor_code="400"
+                    row, RowStatus.DUPLICATE, reason="externalId is not unique", vendor_code="400", payload=payload
                 )
             self.stored[key] = (campaign_id, row, payload)
-        return RowOutcome(row, RowStatus.ACCEPTED, vendor_id=key)
+        return RowOutcome(row, RowStatus.ACCEPTED, vendor_id=key, payload=payload)
 
 
 class NoUploadDialer(DialerCapabilities):

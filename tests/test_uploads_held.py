@@ -52,12 +52,13 @@ class PendingOnlyDialer(DialerCapabilities):
             outcomes = []
             for item in rows:
                 phone = item.contact.phones[0]
+                sent = {"phone1": phone}  # what went into the request
                 if any(r["phone"] == phone and r["state"] == "PENDING" for r in self.records):
-                    outcomes.append(RowOutcome(item.row, RowStatus.DUPLICATE, reason="discarded"))
+                    outcomes.append(RowOutcome(item.row, RowStatus.DUPLICATE, reason="discarded", payload=sent))
                     continue
                 self.records.append({"id": str(len(self.records) + 1), "external_id": item.contact.external_id,
                                      "phone": phone, "state": "PENDING", "changed": pendulum.now("UTC")})
-                outcomes.append(RowOutcome(item.row, RowStatus.ACCEPTED))
+                outcomes.append(RowOutcome(item.row, RowStatus.ACCEPTED, payload=sent))
             if number == self.crash_on_request:
                 if self.dial_on_crash:
                     self.dial()  # the campaign keeps dialling while the task is down

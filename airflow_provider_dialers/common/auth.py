@@ -49,6 +49,8 @@ class AuthHost(Protocol):
 
     def get_conn(self) -> requests.Session: ...
 
+    def count_request(self) -> None: ...
+
 
 class NoAuth(AuthBase):
     """Sends a request without the session's credential (the login call itself)."""
@@ -170,6 +172,7 @@ class CredentialAuth(AuthBase):
             retry._dialer_generation = generation  # type: ignore[attr-defined]
             retry._dialer_reauthenticated = True  # type: ignore[attr-defined]
             # Through the session again (its adapter, cookies and hooks): one contract for every send.
+            self.hook.count_request()
             rejected, response = response, session.send(retry, stream=False, allow_redirects=False, **send_kwargs)
             response.history.insert(0, rejected)
             if not self.is_rejected(response):

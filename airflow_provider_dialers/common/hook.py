@@ -95,6 +95,9 @@ class DialerHook(HttpHook, DialerCapabilities):
     #: Silent points of the vendor's reference this hook handles either way: switch -> the readings
     #: a server may take (docs/readings.md). The connection extra ``readings`` may fix one.
     known_readings: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: The path every documented endpoint starts with (``/umm``, ``/RI/obi``): a connection host given
+    #: with it (``https://umm.example.com/umm``) is read as the server's URL, not doubled.
+    api_root: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -118,6 +121,8 @@ class DialerHook(HttpHook, DialerCapabilities):
         self._session_lock = threading.Lock()
         self._retrying_cache: tuple[Any, tenacity.Retrying] | None = None
         self._learned: dict[str, str] = {}
+        self._requests_made = 0
+        self._count_lock = threading.Lock()
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -286,8 +291,23 @@ class DialerHook(HttpHook, DialerCapabilities):
 
     def url_from_endpoint(self, endpoint: str | None) -> str:
         """Base URL (``host`` with scheme/port) plus the documented path, with exactly one slash."""
-        base = super().url_from_endpoint("")
-        return base.rstrip("/") + "/" + (endpoint or "").lstrip("/")
+        return self.server_url + "/" + (endpoint or "").lstrip("/")
+
+    @property
+    def server_url(self) -> str:
+        """The server's URL from the connection (host with scheme and port), without a trailing slash
+        and without the vendor's API path when the host was given with it."""
+        base = super().url_from_endpoint("").rstrip("/")
+        root = self.api_root.rstrip("/")
+        if root and (base.endswith(root) or root + "/" in base.split("://", 1)[-1]):
+            stripped = base[: base.index(root, base.index("://") + 3)]
+            if not getattr(self, "_told_api_root", False):
+                self._told_api_root = True
+                self.log.info("%s: the connection's host includes the API path %s; the server's URL is %s "
+                              "(the endpoints add %s themselves)", self.vendor_name, root,
+                              safe_origin(stripped), root)
+            return stripped
+        return base
 
     def _session_auth(self, *_login_password: Any) -> CredentialAuth:
         return self.auth
@@ -315,6 +335,17 @@ class DialerHook(HttpHook, DialerCapabilities):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests this hook has sent (logins, retries and re-sends included): what the dialer's
+        own access log would show."""
+        return self._requests_made
+
+    def count_request(self) -> None:
+        """Count one HTTP request about to be sent."""
+        with self._count_lock:
+            self._requests_made += 1
 
     @property
     def login_count(self) -> int:
@@ -365,7 +396,9 @@ class DialerHook(HttpHook, DialerCapabilities):
             nonlocal replayed
             try:
                 # Prepared per attempt: the session's auth puts the credential current now on it.
-                response = session.send(session.prepare_request(call), **send_options)
+                prepared = session.prepare_request(call)
+                self.count_request()
+                response = session.send(prepared, **send_options)
             except requests.RequestException as exc:
                 # requests' SSLError is a ConnectionError, but a certificate that cannot be verified
                 # is no transient failure: raise at once, naming the fix. Other TLS errors (a

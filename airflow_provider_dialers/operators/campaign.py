@@ -70,7 +70,11 @@ class CreateCampaignOperator(DialerOperator):
 class SetCampaignStatusOperator(DialerOperator):
     """Run or pause a campaign (ECM pause/resume, MaxContact campaign status, Sinch Active/Passive).
 
+    While a global emergency stop recorded by ``GlobalEmergencyOperator`` is on for the connection,
+    ``running`` is refused before anything is sent (``DialerEmergencyActiveError``).
+
     :param status: ``running`` or ``paused``.
+    :param override_emergency: start the campaign even during an emergency stop.
     :returns: ``{"campaign_id": ..., "status": ...}``.
     """
 
@@ -82,16 +86,26 @@ class SetCampaignStatusOperator(DialerOperator):
         dialer_conn_id: str,
         campaign_id: str | int,
         status: Literal["running", "paused"] = "running",
+        override_emergency: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(dialer_conn_id=dialer_conn_id, **kwargs)
         self.campaign_id = campaign_id
         self.status = status
+        self.override_emergency = override_emergency
 
     def run(self, context: Any) -> dict[str, str]:
         if self.status not in CAMPAIGN_STATUSES:
             raise DialerValidationError("status", f"must be one of {CAMPAIGN_STATUSES}, got {self.status!r}")
         campaign_id = str(self.campaign_id)
+        if self.status == "running":
+            from airflow_provider_dialers.operators.emergency import emergency_state, refuse_during_emergency
+
+            if not self.override_emergency:
+                refuse_during_emergency(self.dialer_conn_id, f"starting campaign {campaign_id}")
+            elif (state := emergency_state(self.dialer_conn_id)) is not None:
+                self.log.warning("A global emergency stop is on for %s since %s; starting campaign %s anyway "
+                                 "(override_emergency=True)", self.dialer_conn_id, state["since"], campaign_id)
         self.hook.set_campaign_status(campaign_id, self.status)
         self.log.info("%s campaign %s is now %s", self.hook.vendor_name, campaign_id, self.status)
         return {"campaign_id": campaign_id, "status": self.status}

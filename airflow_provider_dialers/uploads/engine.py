@@ -276,8 +276,10 @@ class UploadRun:
         self.dnc: DncList | None = None
         self.held: HeldContacts | None = None
         self.pending: deque[Segment] = deque()
-        self.rows_sent = 0
-        self.requests_sent = 0
+        self.rows_sent = 0  # rows whose record went into a request (their outcome carries its payload)
+        self.batches_sent = 0  # capability calls that sent at least one row
+        # The HTTP requests the dialer's hook counts (its access log's view); batches where it cannot.
+        self.requests_before = getattr(dialer, "requests_made", None)
         self.batches_settled = 0
         self.sample_payloads: list[Mapping[str, Any]] = []
         self.started_at = self.last_progress_at = self.last_saved_at = time.monotonic()
@@ -420,8 +422,6 @@ class UploadRun:
             segment.future = executor.submit(
                 self.kind.send, self.dialer, self.settings.campaign_id, segment.batch, self.settings.options
             )
-            self.rows_sent += len(segment.batch)
-            self.requests_sent += 1
         elif time.monotonic() - self.last_saved_at >= CHECKPOINT_INTERVAL_SECONDS:
             self._save_checkpoint()  # a long stretch of rows settled locally (rejected, skipped)
 
@@ -446,6 +446,9 @@ class UploadRun:
 
     def _apply_outcomes(self, segment: Segment, outcomes: Sequence[RowOutcome]) -> None:
         self._check_one_outcome_per_row(segment, outcomes)
+        sent = 0 if self.dry_run else sum(1 for outcome in outcomes if outcome.payload is not None)
+        self.rows_sent += sent
+        self.batches_sent += bool(sent)
         for outcome in outcomes:
             if (self.held is None and outcome.status is RowStatus.DUPLICATE
                     and self.checkpoint.maybe_sent_before(outcome.row)):
@@ -491,13 +494,13 @@ class UploadRun:
         counters = self.checkpoint.counters
         elapsed = max(time.monotonic() - self.started_at, 1e-6)
         log.info(
-            "%s %s: %d rows settled, %d sent in %d requests, %d accepted, %d rejected, %d duplicates, "
+            "%s %s: %d rows settled, %s to the dialer (%s), %d accepted, %d rejected, %d duplicates, "
             "%d skipped (DNC), %d skipped (window); %.0f rows/s",
             self.dialer.vendor_name,
             self.kind.name,
             counters.total,
-            self.rows_sent,
-            self.requests_sent,
+            "nothing sent" if self.dry_run else _plural(self.rows_sent, "row") + " sent",
+            _plural(self.requests_made, "HTTP request"),
             counters.accepted,
             counters.rejected,
             counters.duplicates,
@@ -528,12 +531,22 @@ class UploadRun:
             )
         return result
 
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests this upload made to the dialer (lookups and retries included), as its hook
+        counts them; the batches sent for a dialer that does not count."""
+        now = getattr(self.dialer, "requests_made", None)
+        if self.requests_before is None or now is None:
+            return self.batches_sent
+        return now - self.requests_before
+
     def _result(self) -> dict[str, Any]:
         result: dict[str, Any] = {
             "campaign_id": self.settings.campaign_id,
             **self.checkpoint.counters.to_dict(),
             "sent": self.rows_sent,
-            "requests": self.requests_sent,
+            "batches": self.batches_sent,
+            "requests": self.requests_made,
             "resumed_from_row": self.resumed_from,
             "rejects_path": str(self.rejects.path) if self.rejects.bytes_written else None,
             "first_rejects": list(self.checkpoint.first_rejects),
@@ -546,6 +559,10 @@ class UploadRun:
                 dry_run_path=str(self.dry_run_file.path) if self.dry_run_file.bytes_written else None,
             )
         return result
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def run_upload(

@@ -8,23 +8,35 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 
+from airflow_provider_dialers.sandbox.ameyo.readings import (
+    CALLBACK_RESULT,
+    DEAD_SESSION_SIGNAL,
+    LIMIT_OFFSET,
+    READINGS,
+    SCHEDULED_MESSAGE,
+    SESSION_TIMEOUT,
+    dead_session_answer,
+    session_timeout_field,
+)
 from airflow_provider_dialers.sandbox.ameyo.state import AmeyoState
 from airflow_provider_dialers.sandbox.ameyo.validation import (
     MAX_PHONE_LENGTH,
     Failed,
     _bool,
     _int,
+    answer_date,
     invalid_session,
     parse_limit_offset,
     parse_other_columns,
     require_properties,
     target_status,
 )
+from airflow_provider_dialers.sandbox.readings import Reading
 
 #: Sandbox decision: these commands answer ``text/plain`` (JSON inside, UTF-8, no charset), as
 #: some Ameyo versions do; the others answer application/json.
@@ -33,6 +45,8 @@ TEXT_PLAIN_COMMANDS = frozenset({"login", "getContacts", "getLeadsForCampaign"})
 
 class AmeyoSandbox(AmeyoState):
     """Ameyo's Customer Manager API: campaigns, leads, customers, callbacks and sessions."""
+
+    readings: ClassVar[tuple[Reading, ...]] = READINGS
 
     # -- HTTP --------------------------------------------------------------------------------------
     def build_router(self) -> APIRouter:
@@ -64,7 +78,9 @@ class AmeyoSandbox(AmeyoState):
             return self._answer(command, {"result": "Failed.", "comment": ["CustomerManager.invalid.data"]})
         session_id = data.get("sessionId")
         if self.credentials.check(self.name, session_id) is None:
-            return self._answer(command, invalid_session(command, str(session_id)))
+            answer = dead_session_answer(self.reading(DEAD_SESSION_SIGNAL), str(session_id),
+                                         invalid_session(command, str(session_id)))
+            return answer if isinstance(answer, Response) else self._answer(command, answer)
         try:
             return self._answer(command, handler(data))
         except Failed as failure:
@@ -115,7 +131,7 @@ class AmeyoSandbox(AmeyoState):
             ],
             "pingInterval": 20000,
             "pingNotificationTimeout": 60000,
-            "sessionTimeout": int(timeout * 1000),
+            **session_timeout_field(self.reading(SESSION_TIMEOUT), timeout),
             "commandTimeout": 20000,
             "maxPhoneLengthAllowed": MAX_PHONE_LENGTH,
             "campaignMaskedPrivilegeMap": {f"campaignId_{cid}": [] for cid in self.campaigns},
@@ -136,7 +152,7 @@ class AmeyoSandbox(AmeyoState):
         customer_ids = {_int(c) for c in data.get("customerIds") or []}
         enabled_only = _bool(data.get("chooseEnabledLeads"))
         columns = parse_other_columns(data.get("otherColumns"))
-        limit, offset = parse_limit_offset(data.get("limitOffset"))
+        limit, offset = parse_limit_offset(data.get("limitOffset"), self.reading(LIMIT_OFFSET))
         found = [
             c for c in self.customers.values()
             if c["campaignId"] == campaign_id
@@ -192,6 +208,17 @@ class AmeyoSandbox(AmeyoState):
         }
         if customer["validityTime"]:
             bean["validityTime"] = customer["validityTime"]
+        # The reference (4.6.3) lists Date Modified, Last Dialed, Last Status and Last Disposition
+        # among the answer's fields without naming them in JSON. Sandbox decision: camelCase, left
+        # out while null, dates in the answers' Java form (``Mar 3, 2015 1:07:26 PM``, 4.8.5).
+        status = values["status"]
+        recent = {
+            "dateModified": answer_date(customer["dateModified"]),
+            "lastDialed": answer_date(values.get("last_dialed")),
+            "lastStatus": values.get("last_status_1") or (status if status != "NOT_TRIED" else None),
+            "lastDisposition": values.get("disposition"),
+        }
+        bean.update((name, value) for name, value in recent.items() if value is not None)
         return bean
 
     def _upload_contacts(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -264,12 +291,17 @@ class AmeyoSandbox(AmeyoState):
                 customer_id=spec.get("customerId") or (customer["customerId"] if customer else None),
             )
         except Failed as failure:
-            answer["message"] = ", ".join(str(part) for part in failure.comment)
+            # An unscheduled callback: id and callbackTime stay null; the reason is in message
+            # unless the server reads ameyo_callback_result as no_failure_signal.
+            if self.reading(CALLBACK_RESULT) != "no_failure_signal":
+                answer["message"] = ", ".join(str(part) for part in failure.comment)
             return answer
         answer.update(id=callback["id"], callbackTime=callback["callBackTime"], callbackProperties={
             "phone": callback["phone"],
             "customerId": None if callback["customerId"] is None else str(callback["customerId"]),
         })
+        if self.reading(CALLBACK_RESULT) == "message_always":
+            answer["message"] = SCHEDULED_MESSAGE
         return answer
 
     # -- leads ---------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ CALLBACK_ID_PREFIX = "d431-54f54717-cm"  # the reference's callback id form
 
 
 def _now() -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S")
+    """Sandbox decision: the server's clock is UTC (the connections' default ``timezone`` extra)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
 
 class AmeyoState(VendorSandbox):

@@ -71,13 +71,19 @@ def format_answer_time(moment: datetime) -> str:
     return f"{moment:%b} {moment.day}, {moment.year} {int(moment.strftime('%I'))}:{moment:%M:%S %p}"
 
 
+def answer_date(stored: str | None) -> str | None:
+    """A stored ``YYYY-MM-DD HH:MM:SS`` in the answers' form; None stays None."""
+    moment = parse_ameyo_time(stored) if stored else None
+    return None if moment is None else format_answer_time(moment)
+
+
 def _phone_problem(column: str, value: Any) -> tuple[str, list[Any]] | None:
     """(resultTypeString, exception) for an unusable phone column, None when it is fine."""
     text = "" if value is None else str(value).strip()
     if not text:
         return "PREPROCESSOR_NOT_NULLABLE_COLUMN_GIVEN_NULL", [
             "CustomerManager.Column.name.cannot.be.missing.empty", column]
-    digits = text[1:] if text.startswith("+") else text
+    digits = text.removeprefix("+")
     if not digits.isdigit():
         return "INVALID_RECORD_FAILED", ["CustomerManager.Phone.number.is.invalid", column]
     if not MIN_PHONE_LENGTH <= len(digits) <= MAX_PHONE_LENGTH:
@@ -122,12 +128,20 @@ def parse_other_columns(value: Any) -> dict[str, str]:
     return columns
 
 
-def parse_limit_offset(value: Any) -> tuple[int | None, int]:
-    """``limitOffset``: a number (a limit) or ``LIMIT n [OFFSET m]`` / ``OFFSET m``."""
-    if value is None or value == "":
+def parse_limit_offset(value: Any, reading: str = "limit_n_offset_m") -> tuple[int | None, int]:
+    """``limitOffset`` as (limit, offset), as the server reads it (switch ``ameyo_limit_offset``):
+    ``limit_n_offset_m``: a number (a limit) or ``LIMIT n [OFFSET m]`` / ``OFFSET m`` (PostgreSQL);
+    ``m_comma_n``: a number or ``m,n`` (MySQL's ``LIMIT m,n``; the SQL words are refused);
+    ``ignored``: the field is not read at all (no limit)."""
+    if reading == "ignored" or value is None or value == "":
         return None, 0
     if isinstance(value, int) and value >= 0:
         return value, 0
+    if reading == "m_comma_n":
+        match = re.fullmatch(r"\s*(?:(\d+)\s*,\s*)?(\d+)\s*", str(value))
+        if not match:
+            raise Failed("CustomerManager.invalid.limitOffset", str(value))
+        return int(match[2]), int(match[1] or 0)
     match = re.fullmatch(r"\s*(?:(?:limit\s+)?(\d+))?\s*(?:offset\s+(\d+))?\s*", str(value), re.IGNORECASE)
     if not match or not (match[1] or match[2]):
         raise Failed("CustomerManager.invalid.limitOffset", str(value))

@@ -6,7 +6,9 @@ insertCallback JSON vs plain text, and whether 13.3-only routes exist (404 on "1
 
 Where the references are silent the choices are marked "silent:" in the modules: ``validation``
 (the references' field rules and ECM's error shape), ``state`` (the data model, seeding and the
-dialing simulation) and ``routes`` (the FastAPI handlers, the login and its checks).
+dialing simulation) and ``routes`` (the FastAPI handlers, the login and its checks). Where a real
+server could as well answer the other way, the choice is a reading switch (``readings``, played
+either way at run time; docs/readings.md).
 """
 
 from __future__ import annotations

@@ -42,9 +42,13 @@ class ExpertflowSandbox(EcmState):
     def _login_router(self) -> APIRouter:
         router = APIRouter(route_class=EcmRoute)
 
-        @router.get("/api/login")
+        @router.api_route("/api/login", methods=["GET", "POST"])
         async def login(request: Request) -> Any:
-            return self._login(await json_body(request))  # GET with a JSON body, as documented
+            # Documented as a GET with a JSON body; reading ecm_login_method: GET only, or POST only.
+            allowed = "POST" if self.reading("ecm_login_method") == "post" else "GET"
+            if request.method != allowed:
+                raise EcmError(405, f"Request method '{request.method}' is not supported")
+            return self._login(await json_body(request))
 
         return router
 
@@ -138,7 +142,12 @@ class ExpertflowSandbox(EcmState):
 
         @router.post("/contact/save")
         async def save_dnc(request: Request) -> Any:
-            return self._add_dnc(await json_body(request))
+            entry = self._add_dnc(await json_body(request))
+            # 13.3 shows the DNC object; 13.2 shows no answer (reading ecm_dnc_save_answer).
+            answer = self.reading("ecm_dnc_save_answer") if self.release == "13.2" else "dnc_object"
+            if answer == "empty_200":
+                return Response(status_code=200)
+            return PlainTextResponse("Contact saved successfully") if answer == "sentence" else entry
 
         @router.post("/contact/update", dependencies=only_13_3)
         async def update_dnc(request: Request) -> Any:
@@ -181,7 +190,7 @@ class ExpertflowSandbox(EcmState):
                 raise EcmError(400, "duplicateCallbacks must be allow or discard")
             fields = self._callback_fields(body)
             if policy == "discard" and self._is_pending_duplicate(campaign, fields["phone1"]):
-                status = "duplicate callback discarded"
+                status = self._discarded(fields["phone1"])
             else:
                 self._add_callback(campaign, fields)
                 status = "callback data saved"
@@ -199,14 +208,32 @@ class ExpertflowSandbox(EcmState):
 
         @router.get("/callback/getList")
         async def get_list(request: Request) -> Any:
-            # Documented under "Request Body" of a GET: accepted in the query string or a JSON body.
-            params = query_and_body(request, await json_body(request))
+            # Documented under "Request Body" of a GET (reading ecm_getlist_filters): the query string
+            # only, or a JSON body only (a GET without one reads as no filter, as Grails' request.JSON).
+            by_body = self.reading("ecm_getlist_filters") == "body"
+            params = await json_body(request) if by_body else dict(request.query_params)
+            # Reading ecm_page_base: pages count from 0, or from 1 (page 0 refused, or read as page 1).
+            base = self.reading("ecm_page_base")
+            first = 0 if base == "0" else 1
             size = as_int(params.get("max", DEFAULT_PAGE_SIZE), "max")
-            page = as_int(params.get("page", 0), "page")
-            if size < 1 or page < 0:
-                raise EcmError(400, "max must be at least 1 and page at least 0")
+            page = as_int(params.get("page", first), "page")
+            if base == "1_clamps_0":
+                page = max(page, first)
+            if size < 1 or page < first:
+                raise EcmError(400, f"max must be at least 1 and page at least {first}")
             matching = self._matching_callbacks(params)
-            return {"callbackData": matching[page * size:(page + 1) * size], "total": len(matching)}
+            start = (page - first) * size
+            return {"callbackData": matching[start:start + size], "total": len(matching)}
+
+    def _discarded(self, phone1: str) -> Any:
+        """insertCallback's answer to a discarded duplicate (reading ecm_discard_answer)."""
+        answer = self.reading("ecm_discard_answer")
+        if answer == "http_4xx":
+            raise EcmError(406, f"Duplicate callback: {phone1} already exists in the dialing list with "
+                                "Pending status and duplicateCallbacks is discard")
+        if answer == "other_sentence":
+            return f"callback already exists with Pending status: {phone1} not uploaded again"
+        return "duplicate callback discarded"
 
     def _strategy_routes(self, router: APIRouter, only_13_3: list) -> None:
         @router.get("/callStrategy")
@@ -327,11 +354,12 @@ class ExpertflowSandbox(EcmState):
         }
 
     async def _require_token(self, request: Request) -> None:
+        status = int(self.reading("ecm_token_refused_status"))  # 401, or Spring Security's 403
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
-            raise EcmError(401, "Full authentication is required to access this resource")
+            raise EcmError(status, "Full authentication is required to access this resource")
         if self.credentials.check(self.name, header.removeprefix("Bearer ").strip()) is None:
-            raise EcmError(401, "Invalid or expired token")
+            raise EcmError(status, "Invalid or expired token")
 
     async def _require_13_3(self, request: Request) -> None:
         if self.release != "13.3":

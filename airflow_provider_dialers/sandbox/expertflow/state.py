@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_dialers.sandbox.core import GrowingIndex, VendorSandbox
+from airflow_provider_dialers.sandbox.expertflow.readings import READINGS
 from airflow_provider_dialers.sandbox.expertflow.validation import (
     BUSINESS_PARAM_FIELDS,
     CLOCK,
@@ -63,6 +64,7 @@ class EcmState(VendorSandbox):
 
     name = "expertflow"
     path_prefix = "/umm"
+    readings = READINGS  # the references' silent points, played either way (readings.py)
 
     # -- state -----------------------------------------------------------------------------------
     def seed_state(self) -> None:

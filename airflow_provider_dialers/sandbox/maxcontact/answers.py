@@ -28,7 +28,7 @@ class Reply(JSONResponse):
     """A vendor answer, rendered as XML by :class:`NegotiatedRoute` unless the client asked for JSON."""
 
     def __init__(
-        self, payload: dict[str, Any], status_code: int = 200, root: str = "ManagementActionResponse",
+        self, payload: Any, status_code: int = 200, root: str = "ManagementActionResponse",
         item: str = "Item",
     ) -> None:
         super().__init__(payload, status_code)
@@ -70,13 +70,14 @@ class Refusal(Exception):
 
 
 class Unauthorized(Refusal):
-    """A refused or missing credential: HTTP 401 with the web framework's ``{Message}`` body."""
+    """A refused or missing credential: HTTP 401 (or another status) with the web framework's
+    ``{Message}`` body."""
 
-    def __init__(self) -> None:
-        super().__init__(401, "Unauthorized", UNAUTHORIZED_MESSAGE)
+    def __init__(self, status_code: int = 401, message: str = UNAUTHORIZED_MESSAGE) -> None:
+        super().__init__(status_code, "Unauthorized", message)
 
     def reply(self) -> Reply:
-        return Reply({"Message": self.detail}, 401, root="Error")
+        return Reply({"Message": self.detail}, self.status_code, root="Error")
 
 
 def invalid(detail: str) -> Refusal:

@@ -5,11 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from airflow_provider_dialers.sandbox.maxcontact.answers import NegotiatedRoute, Reply, Unauthorized, ok
+from airflow_provider_dialers.sandbox.maxcontact.answers import (
+    NegotiatedRoute,
+    Refusal,
+    Reply,
+    Unauthorized,
+    error,
+    ok,
+)
+from airflow_provider_dialers.sandbox.maxcontact.readings import TOKEN_REFUSED_403, TOKEN_REFUSED_DETAIL
 from airflow_provider_dialers.sandbox.maxcontact.state import MaxContactState
 from airflow_provider_dialers.sandbox.maxcontact.validation import (
     CAMPAIGN_STATUSES,
@@ -33,9 +43,40 @@ class MaxContactSandbox(MaxContactState):
 
     # -- HTTP ------------------------------------------------------------------------------------------
     async def _require_token(self, request: Request) -> None:
-        """Every management call needs a live ``TokenKey`` cookie (else HTTP 401)."""
+        """Every management call needs a live ``TokenKey`` cookie; without one the answer is the
+        reading ``mc_token_expiry``'s: HTTP 401 or 403 with the framework's ``{Message}``, or a
+        ``Success: false`` ManagementActionResponse with HTTP 200."""
         if self.credentials.check(self.name, request.cookies.get(TOKEN_COOKIE)) is None:
-            raise Unauthorized()
+            raise self._token_refusal()
+
+    def _token_refusal(self) -> Refusal:
+        reading = self.reading("mc_token_expiry")
+        if reading == "http_403":
+            return Unauthorized(403, TOKEN_REFUSED_403)
+        return error(TOKEN_REFUSED_DETAIL) if reading == "success_false" else Unauthorized()
+
+    def _token_answer(self, key: str) -> Reply:
+        """The Token API's answer (reading ``mc_token_answer``): ``{TokenKey}``, a
+        ManagementActionResponse whose Data holds the token and its ``Expiry`` (UTC), or the token alone."""
+        reading = self.reading("mc_token_answer")
+        if reading == "string":
+            return Reply(key, root="string")
+        if reading == "envelope":
+            data = {TOKEN_COOKIE: key}
+            if self.config.maxcontact_token_ttl:
+                expiry = datetime.now(UTC) + timedelta(seconds=self.config.maxcontact_token_ttl)
+                data["Expiry"] = expiry.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            return ok(data, "Token issued")
+        return Reply({TOKEN_COOKIE: key}, root="TokenResponse")
+
+    def _patch_reply(self, campaign: Mapping[str, Any], field: str, entity_field: str,
+                     table: Mapping[int, str]) -> Any:
+        """The Data of a status or type PATCH (reading ``mc_patch_reply``): the new value, the updated
+        campaign's id and value (``{Id, CampaignStatus: "Running", Status: 1}``), or null."""
+        reading, value = self.reading("mc_patch_reply"), campaign[entity_field]
+        if reading == "campaign_object":
+            return {"Id": campaign["Id"], field: table[value], entity_field: value}
+        return None if reading == "null" else value
 
     def build_router(self) -> APIRouter:
         router = APIRouter(route_class=NegotiatedRoute, tags=["MaxContact"])
@@ -46,7 +87,7 @@ class MaxContactSandbox(MaxContactState):
                 self.credentials.failed_logins[self.name] += 1
                 raise Unauthorized()
             key = self.credentials.issue(self.name, login, ttl=self.config.maxcontact_token_ttl)
-            return Reply({TOKEN_COOKIE: key}, root="TokenResponse")
+            return self._token_answer(key)
 
         management = APIRouter(prefix=MANAGEMENT_PATH, route_class=NegotiatedRoute,
                                dependencies=[Depends(self._require_token)])
@@ -161,16 +202,20 @@ class MaxContactSandbox(MaxContactState):
         @router.patch("/campaigns/{row_id:int}/status")
         async def set_status(row_id: int, request: Request) -> Response:
             campaign = self.campaigns.get(row_id)
-            status = appendix_choice(await json_object(request), "CampaignStatus", CAMPAIGN_STATUSES)
+            status = appendix_choice(await json_object(request), "CampaignStatus", CAMPAIGN_STATUSES,
+                                     self.reading("mc_patch_value"))
             self._set_campaign_status(campaign, status)
-            return ok(campaign["Status"], f"Campaign {row_id} is {CAMPAIGN_STATUSES[status]}")
+            reply = self._patch_reply(campaign, "CampaignStatus", "Status", CAMPAIGN_STATUSES)
+            return ok(reply, f"Campaign {row_id} is {CAMPAIGN_STATUSES[status]}")
 
         @router.patch("/campaigns/{row_id:int}/type")
         async def set_type(row_id: int, request: Request) -> Response:
             campaign = self.campaigns.get(row_id)
-            campaign["Type"] = appendix_choice(await json_object(request), "CampaignType", CAMPAIGN_TYPES)
+            campaign["Type"] = appendix_choice(await json_object(request), "CampaignType", CAMPAIGN_TYPES,
+                                               self.reading("mc_patch_value"))
             self._apply_campaign_rules(campaign)
-            return ok(campaign["Type"], f"Campaign {row_id} is {CAMPAIGN_TYPES[campaign['Type']]}")
+            reply = self._patch_reply(campaign, "CampaignType", "Type", CAMPAIGN_TYPES)
+            return ok(reply, f"Campaign {row_id} is {CAMPAIGN_TYPES[campaign['Type']]}")
 
 
 __all__ = ["MaxContactSandbox"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow_provider_dialers.sandbox.core import VendorSandbox
 from airflow_provider_dialers.sandbox.maxcontact.answers import Reply, error, invalid
+from airflow_provider_dialers.sandbox.maxcontact.readings import READINGS
 from airflow_provider_dialers.sandbox.maxcontact.validation import (
     BRIDGE,
     CAMPAIGN_FIELDS,
@@ -25,6 +26,7 @@ from airflow_provider_dialers.sandbox.maxcontact.validation import (
     Table,
     is_int,
 )
+from airflow_provider_dialers.sandbox.readings import Reading
 
 #: Leads the sandbox pretends each campaign created through the API was loaded with: the
 #: Management API cannot upload leads, so this stands in for an import done elsewhere.
@@ -36,6 +38,8 @@ OUTCOME_WEIGHTS = (2, 3, 4, 1, 3, 1)
 
 class MaxContactState(VendorSandbox):
     """MaxContact's entities (campaigns, lists, teams, users, skills), their rules and the dialler."""
+
+    readings: ClassVar[tuple[Reading, ...]] = READINGS
 
     # -- state -----------------------------------------------------------------------------------
     def seed_state(self) -> None:
@@ -196,8 +200,9 @@ class MaxContactState(VendorSandbox):
         self.emergency_stopped.discard(campaign["Id"])  # an explicit choice outlives the emergency
 
     def _set_global_emergency(self, enabled: bool) -> int:
-        """Enable: stop every Running campaign and remember it. Disable: restart those still
-        stopped and active ("revert the system back to normal"). Repeating either changes nothing."""
+        """Enable: stop every Running campaign and remember it. Disable ("revert the system back to
+        normal", reading ``mc_emergency_disable``): ``restart_stopped`` restarts those still stopped
+        and active, ``flag_only`` only ends the mode. Repeating either changes nothing."""
         if enabled == self.global_emergency:
             return 0
         self.global_emergency = enabled
@@ -208,6 +213,8 @@ class MaxContactState(VendorSandbox):
             rows = self.campaigns.rows
             targets = {cid for cid in self.emergency_stopped
                        if rows[cid]["Status"] == NOT_RUNNING and rows[cid]["Active"]}
+            if self.reading("mc_emergency_disable") == "flag_only":
+                targets = set()
             status = RUNNING
             self.emergency_stopped = set()
         for cid in targets:

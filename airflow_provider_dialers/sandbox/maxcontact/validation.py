@@ -6,7 +6,6 @@ breaks a rule is refused as "Invalid Parameters" (:func:`~.answers.invalid`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,21 +59,23 @@ def body_bool(body: Mapping[str, Any], name: str) -> bool:
     return value
 
 
-def appendix_choice(body: Mapping[str, Any], name: str, table: Mapping[int, str]) -> int:
-    """An appendix value given as its ID (number or digits) or its description, any case/spacing.
-
-    Silent in the reference: the field is "string" with no form named, so every form is accepted.
-    """
+def appendix_choice(body: Mapping[str, Any], name: str, table: Mapping[int, str], reading: str) -> int:
+    """An appendix value as the server reads it (reading ``mc_patch_value``; silent in the
+    reference, whose field is "string" with no form named): ``id``, the ID (a number or its digits,
+    as an int parser takes it); ``name``, the enum member's name, any case, no spaces ("NotRunning",
+    as an enum parser takes it); ``description``, the appendix's description, any case ("Not Running",
+    as a lookup of the appendix table takes it). Anything else is "Invalid Parameters"."""
     value = body.get(name)
-    if isinstance(value, str):
-        key = re.sub(r"\s", "", value).lower()
-        for ident, description in table.items():
-            if key in (str(ident), description.replace(" ", "").lower()):
-                return ident
-    elif is_int(value) and value in table:
-        return value
+    text = value.strip() if isinstance(value, str) else None
+    for ident, description in table.items():
+        if reading == "id" and (value == ident if is_int(value) else text == str(ident)):
+            return ident
+        if reading == "name" and text is not None and text.lower() == description.replace(" ", "").lower():
+            return ident
+        if reading == "description" and text is not None and " ".join(text.split()).lower() == description.lower():
+            return ident
     choices = ", ".join(f"{ident} {description}" for ident, description in table.items())
-    raise invalid(f"{name} {value!r} is not one of: {choices}")
+    raise invalid(f"{name} {value!r} is not one of: {choices} (given as its {reading})")
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,13 +14,19 @@ from typing import Any, ClassVar, cast
 import requests
 
 from airflow_provider_dialers.common.hook import DialerHook
-from airflow_provider_dialers.errors import DialerAuthError, DialerError, DialerResponseError
+from airflow_provider_dialers.errors import (
+    DialerAuthError,
+    DialerError,
+    DialerRequestError,
+    DialerResponseError,
+)
 from airflow_provider_dialers.vendors.ameyo.auth import AmeyoSession, AmeyoSessionAuth, _utf8
 from airflow_provider_dialers.vendors.ameyo.wire import (
-    _INVALID_SESSION_MARKERS,
     COMMAND_PATH,
     DEFAULT_TERMINAL,
     FORM_CONTENT_TYPE,
+    LIMIT_OFFSET,
+    READINGS,
     AmeyoCallback,
     AmeyoContact,
     AmeyoLead,
@@ -37,11 +43,17 @@ from airflow_provider_dialers.vendors.ameyo.wire import (
     _record_result,
     command_form,
     format_ameyo_time,
+    is_rejection_status,
+    is_session_error,
     limit_offset,
     other_columns_map,
     upload_contacts_data,
     vendor_error,
 )
+
+#: getContacts' criteria: :meth:`AmeyoApi.get_contacts`' parameter -> the command's field.
+_CRITERIA = {"customer_ids": "customerIds", "lead_ids": "leadIds", "choose_enabled_leads": "chooseEnabledLeads",
+             "other_columns": "otherColumns", "order_by": "orderBy"}
 
 
 class AmeyoApi(DialerHook):
@@ -57,7 +69,9 @@ class AmeyoApi(DialerHook):
     default_conn_name = "ameyo_default"
     hook_name = "Ameyo Customer Manager"
     vendor_name: ClassVar[str] = "Ameyo"
+    api_root = "/ameyowebaccess"
     extra_fields: ClassVar[tuple[str, ...]] = ("verify", "timeout", "terminal", "client_type")
+    known_readings: ClassVar[Mapping[str, tuple[str, ...]]] = READINGS
 
     @property
     def terminal(self) -> str:
@@ -184,10 +198,17 @@ class AmeyoApi(DialerHook):
 
     def end_session(self, session_id: str) -> None:
         """Send ``command=logout`` for ``session_id``, unauthenticated: logging in again only to log
-        out would be absurd. A session the server no longer knows is already ended."""
-        body = self.send_command("logout", {"sessionId": session_id}, retry_safe=True, authenticated=False)
+        out would be absurd. A session the server no longer knows is already ended, however it says so
+        (switch ``ameyo_dead_session_signal``: a 200 error body naming the session, 401, 403 or a
+        redirect)."""
+        try:
+            body = self.send_command("logout", {"sessionId": session_id}, retry_safe=True, authenticated=False)
+        except DialerRequestError as error:
+            if error.status_code is not None and is_rejection_status(error.status_code):
+                return
+            raise
         error = vendor_error(body)
-        if error is not None and not any(m in error[1].lower() for m in _INVALID_SESSION_MARKERS):
+        if error is not None and not is_session_error(body):
             raise self.request_error("command=logout", 200, *error)
 
     # -- customers ----------------------------------------------------------------------------------
@@ -212,47 +233,106 @@ class AmeyoApi(DialerHook):
         :param other_columns: extra customer-table columns to return in ``extra_data``
             (``["status", "attempts"]`` or ``{"status": "STATUS"}``; see :func:`other_columns_map`).
         :param order_by: ``orderBy``, e.g. ``"customer_id"`` or ``"attempts DESC"``.
-        :param limit: at most this many customers; ``offset`` skips the first ones
-            (sent as ``limitOffset: "LIMIT n OFFSET m"``).
+        :param limit: at most this many customers; ``offset`` skips the first ones (sent as
+            ``limitOffset`` in the form the server reads: :meth:`_read_contacts`). A server that
+            ignores ``limitOffset`` answers every customer: the window is then cut here.
 
         Retry-safe: yes (read-only).
         """
-        data: dict[str, Any] = {"campaignId": int(campaign_id), "chooseEnabledLeads": choose_enabled_leads}
-        if customer_ids is not None:
-            data["customerIds"] = [str(c) for c in customer_ids]
-        if lead_ids is not None:
-            data["leadIds"] = [str(lead) for lead in lead_ids]
-        if other_columns is not None:
-            data["otherColumns"] = other_columns_map(other_columns)
-        if order_by:
-            data["orderBy"] = order_by
-        paging = limit_offset(limit, offset)
-        if paging:
-            data["limitOffset"] = paging
-        body = self.call("getContacts", data, retry_safe=True)
-        return [_contact(raw) for raw in self._records(body, "getContacts")]
+        data = self._contacts_query(campaign_id, {
+            "customer_ids": customer_ids, "lead_ids": lead_ids, "choose_enabled_leads": choose_enabled_leads,
+            "other_columns": other_columns, "order_by": order_by})
+        contacts = self._read_contacts(data, limit, offset)
+        if limit is not None and len(contacts) > limit:
+            self.learn(LIMIT_OFFSET, "ignored")  # more than asked: the answer is the whole selection
+        if self.reading(LIMIT_OFFSET) == "ignored" and (limit is not None or offset):
+            contacts = contacts[offset:None if limit is None else offset + limit]
+        return contacts
+
+    @staticmethod
+    def _contacts_query(campaign_id: int, criteria: Mapping[str, Any]) -> dict[str, Any]:
+        """getContacts' ``data`` for :meth:`get_contacts`' criteria (by its parameter names), paging aside."""
+        unknown = sorted(set(criteria) - set(_CRITERIA))
+        if unknown:
+            raise TypeError(f"getContacts has no criterion {', '.join(unknown)}")
+        data: dict[str, Any] = {"campaignId": int(campaign_id),
+                                "chooseEnabledLeads": bool(criteria.get("choose_enabled_leads"))}
+        for name, value in criteria.items():
+            if name == "other_columns" and value is not None:
+                data["otherColumns"] = other_columns_map(value)
+            elif name in ("customer_ids", "lead_ids") and value is not None:
+                data[_CRITERIA[name]] = [str(item) for item in value]
+            elif name == "order_by" and value:
+                data["orderBy"] = value
+        return data
+
+    def _read_contacts(self, data: Mapping[str, Any], limit: int | None, offset: int) -> list[AmeyoContact]:
+        """One getContacts command, paged by ``limitOffset`` in the form this server reads (switch
+        ``ameyo_limit_offset``, whose form the reference does not give).
+
+        Sent as ``LIMIT n OFFSET m`` (SQL's words, as PostgreSQL, Ameyo's database, reads them) until
+        the server is known: a refusal is sent again once as MySQL's ``m,n``, and the form the server
+        took is remembered for the hook's life (the connection extra ``readings`` may fix it). When
+        both are refused, the refusal is not about paging: the first one is raised.
+        """
+        known = self.reading(LIMIT_OFFSET)
+        form = known or "limit_n_offset_m"
+        try:
+            body = self._get_contacts_command(data, limit, offset, form)
+        except DialerRequestError as refusal:
+            if known or limit_offset(limit, offset) is None:
+                raise
+            try:
+                form = "m_comma_n"
+                body = self._get_contacts_command(data, limit, offset, form)
+            except DialerRequestError:
+                raise refusal from None
+        contacts = [_contact(raw) for raw in self._records(body, "getContacts")]
+        if not known and limit_offset(limit, offset) is not None:
+            # More customers than asked for: the server ignores the field, whatever its form.
+            self.learn(LIMIT_OFFSET, "ignored" if limit is not None and len(contacts) > limit else form)
+        return contacts
+
+    def _get_contacts_command(self, data: Mapping[str, Any], limit: int | None, offset: int, form: str) -> Any:
+        paging = limit_offset(limit, offset, form)
+        return self.call("getContacts", {**data, "limitOffset": paging} if paging else data, retry_safe=True)
 
     def iter_contacts(
         self, campaign_id: int, *, page_size: int = 500, **criteria: Any
     ) -> Iterator[AmeyoContact]:
-        """All customers matching ``criteria`` (see :meth:`get_contacts`), fetched ``page_size`` at a
-        time ordered by ``customer_id`` so pages neither overlap nor skip.
+        """All customers matching ``criteria`` (see :meth:`get_contacts`), each once, fetched
+        ``page_size`` at a time ordered by ``customer_id`` so pages neither overlap nor skip.
 
         Each command asks for one customer more than the page keeps: that look-ahead customer says
         whether another page follows (it comes again as the next page's first). ``n`` customers
         thus cost ``ceil(n / page_size)`` commands (one when there are none), with no final empty
-        page when ``n`` is a multiple of ``page_size``.
+        page when ``n`` is a multiple of ``page_size``. Memory holds one page: a customer the next
+        page repeats (its first ones, had the pages shifted) is dropped by the ids of the page before.
+
+        A server that ignores ``limitOffset`` (switch ``ameyo_limit_offset``) answers every customer
+        each time: an answer longer than asked, or a later page opening with the very first customer,
+        says so. That answer is the whole selection: what it holds beyond the customers already read
+        is yielded and the reading stops; later reads of this hook ask once, without paging.
 
         Retry-safe: yes (read-only).
         """
+        query = self._contacts_query(campaign_id, {**criteria, "order_by": "customer_id"})
+        previous: set[int] = set()  # the ids of the page before: the only ones a page can repeat
+        first: int | None = None
         offset = 0
         while True:
-            page = self.get_contacts(
-                campaign_id, order_by="customer_id", limit=page_size + 1, offset=offset, **criteria
-            )
-            yield from page[:page_size]
-            if len(page) <= page_size:
+            paged = self.reading(LIMIT_OFFSET) != "ignored"
+            page = self._read_contacts(query, page_size + 1 if paged else None, offset if paged else 0)
+            first = page[0].customer_id if first is None and page else first
+            whole = not paged or self.reading(LIMIT_OFFSET) == "ignored" or len(page) > page_size + 1 or (
+                offset > 0 and bool(page) and page[0].customer_id == first)
+            if whole and paged:
+                self.learn(LIMIT_OFFSET, "ignored")
+            kept = page if whole else page[:page_size]
+            yield from (contact for contact in kept if contact.customer_id not in previous)
+            if whole or len(page) <= page_size:
                 return
+            previous = {contact.customer_id for contact in kept}
             offset += page_size
 
     def upload_customer_records(

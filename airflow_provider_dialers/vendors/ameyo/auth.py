@@ -15,10 +15,13 @@ from airflow_provider_dialers.errors import DialerAuthError, DialerError, Dialer
 from airflow_provider_dialers.vendors.ameyo.wire import (
     _ENCODED_CLOSING_BRACE,
     _ENCODED_EMPTY_OBJECT,
+    SESSION_TIMEOUT,
     AmeyoLoginInfo,
     _login_info,
     form_quote,
     is_invalid_session_body,
+    is_rejection_status,
+    session_timeout_seconds,
     vendor_error,
 )
 
@@ -38,6 +41,10 @@ class AmeyoAuthHost(AuthHost, Protocol):
 
     def end_session(self, session_id: str) -> None: ...
 
+    def reading(self, name: str) -> str | None: ...
+
+    def learn(self, name: str, value: str) -> None: ...
+
 
 def _utf8(response: requests.Response) -> requests.Response:
     # JSON is UTF-8, but requests decodes text/plain without a charset as ISO-8859-1 ("REGIÃ“N").
@@ -56,10 +63,11 @@ class AmeyoSession(Credential):
 
 class AmeyoSessionAuth(CredentialAuth):
     """Ameyo's session: ``command=login`` returns a ``sessionId`` that every later command carries
-    inside its ``data`` JSON. Sessions die after ``sessionTimeout`` ms of inactivity (3 minutes by
-    the reference), so every successful call pushes the local deadline forward, and an idle
-    session is replaced before it can die. A dead session answers HTTP 200 with an error body,
-    ``null`` or an HTML page (:meth:`is_rejected`); the base then logs in once and resends.
+    inside its ``data`` JSON. Sessions die after ``sessionTimeout`` of inactivity (3 minutes by the
+    reference, which also applies when the login answer leaves the field out), so every successful
+    call pushes the local deadline forward, and an idle session is replaced before it can die. A dead
+    session answers HTTP 200 with an error body, ``null`` or an HTML page, or a 401, 403 or redirect
+    (:meth:`is_rejected`); the base then logs in once and resends.
     """
 
     hook: AmeyoAuthHost
@@ -84,7 +92,10 @@ class AmeyoSessionAuth(CredentialAuth):
             )
         if not isinstance(body, dict) or not session_id:
             raise DialerResponseError("login answered without a sessionId", vendor=hook.vendor_name)
-        info = _login_info(body)
+        # ameyo_session_timeout: the field may be in ms (the example), in seconds, or absent (3 minutes).
+        timeout, form = session_timeout_seconds(body.get("sessionTimeout"), hook.reading(SESSION_TIMEOUT))
+        hook.learn(SESSION_TIMEOUT, form)
+        info = _login_info(body, timeout)
         return AmeyoSession(str(session_id), self._deadline(info.session_timeout), info.session_timeout, info)
 
     def apply(self, request: requests.PreparedRequest, credential: Credential) -> None:
@@ -99,7 +110,10 @@ class AmeyoSessionAuth(CredentialAuth):
         request.headers["Content-Length"] = str(len(request.body))
 
     def is_rejected(self, response: requests.Response) -> bool:
-        if response.status_code == 401:
+        # ameyo_dead_session_signal: the reference documents three HTTP 200 bodies; a server behind a
+        # login filter answers 401/403 or redirects to a login page, another words it differently.
+        # Each is a refusal the server did not act on, so the base's one re-login and resend is safe.
+        if is_rejection_status(response.status_code):
             return True
         return response.status_code == 200 and is_invalid_session_body(_utf8(response).text)
 
@@ -120,6 +134,6 @@ class AmeyoSessionAuth(CredentialAuth):
 
     def _deadline(self, idle_timeout: float | None) -> float | None:
         if not idle_timeout:
-            return None  # unknown timeout: use the session until the server rejects it
+            return None  # no idle timeout: use the session until the server rejects it
         # Renew expiry_margin early, but never spend more than half of a short timeout on margin.
         return time.monotonic() + max(idle_timeout - self.expiry_margin, idle_timeout / 2)

@@ -4,7 +4,7 @@ Customer Manager commands of :mod:`.api` and the record mapping of :mod:`.record
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from airflow_provider_dialers.capabilities import (
@@ -12,6 +12,7 @@ from airflow_provider_dialers.capabilities import (
     CampaignProgress,
     CampaignStatusWord,
     CampaignSummary,
+    ContactRecord,
     ContactRow,
     ContactState,
     DncResult,
@@ -23,12 +24,10 @@ from airflow_provider_dialers.contacts import ContactError
 from airflow_provider_dialers.errors import DialerRequestError, DialerTransientError, DialerValidationError
 from airflow_provider_dialers.vendors.ameyo import records as mapping
 from airflow_provider_dialers.vendors.ameyo.api import AmeyoApi
-from airflow_provider_dialers.vendors.ameyo.records import (
-    _unconfirmed_callback_reason,
-    call_status,
-    is_settled,
-)
+from airflow_provider_dialers.vendors.ameyo.records import _unconfirmed_callback_reason, state_of
 from airflow_provider_dialers.vendors.ameyo.wire import (
+    CALLBACK_RESULT,
+    LISTING_COLUMNS,
     PROGRESS_COLUMNS,
     STATE_COLUMNS,
     AmeyoContact,
@@ -127,8 +126,8 @@ class AmeyoHook(AmeyoApi):
         data = upload_contacts_data(campaign, lead, [record for _, record in mapped],
                                     update_customer=options.on_duplicate == "update")
         results, replayed = self._send_upload("uploadContacts", data, len(mapped), retry_safe=True)
-        stored = [(item, mapping.upload_outcome(item.row, result, replayed=replayed))
-                  for (item, _), result in zip(mapped, results)]
+        stored = [(item, mapping.upload_outcome(item.row, result, replayed=replayed, payload=record))
+                  for (item, record), result in zip(mapped, results)]
         return outcomes + self._schedule_dial_times(campaign, lead, stored)
 
     def add_callbacks(
@@ -159,17 +158,17 @@ class AmeyoHook(AmeyoApi):
         Ameyo keeps no campaign counters: this reads every such customer's ``status`` and
         ``attempts`` with getContacts, :attr:`contacts_page_size` at a time, plus the leads'
         ``maxAttempt`` (getLeadsForCampaign): 1 + ceil(customers / page size) commands, at least 2.
-        Complete when every customer is settled (:func:`is_settled`).
+        Complete when every customer is settled (:func:`~.records.state_of`).
         """
         campaign = self._campaign_number(campaign_id)
-        max_attempts = {lead.lead_id: lead.max_attempt for lead in self.get_leads_for_campaign(campaign)}
+        max_attempts = self._max_attempts(campaign)
         outcomes: Counter[str] = Counter()
         pending = 0
         for contact in self.iter_contacts(campaign, page_size=self.contacts_page_size,
                                           choose_enabled_leads=True, other_columns=PROGRESS_COLUMNS):
-            status = call_status(contact)
+            status, settled = state_of(contact, max_attempts.get(contact.lead_id))
             outcomes[status] += 1
-            pending += not is_settled(status, contact.attempts, max_attempts.get(contact.lead_id))
+            pending += not settled
         return CampaignProgress(
             campaign_id=str(campaign),
             complete=pending == 0,
@@ -189,18 +188,54 @@ class AmeyoHook(AmeyoApi):
         campaign = self._campaign_number(campaign_id)
         ref = str(contact_ref).strip()
         contact = self._find_contact(campaign, ref)
-        leads = self.get_leads_for_campaign(campaign)
-        lead = next((lead for lead in leads if lead.lead_id == contact.lead_id), None)
-        status = call_status(contact)
+        status, terminal = state_of(contact, self._max_attempts(campaign).get(contact.lead_id))
         return ContactState(
             contact_ref=ref,
             state=status,
-            terminal=is_settled(status, contact.attempts, lead.max_attempt if lead else None),
+            terminal=terminal,
             attempts=contact.attempts,
             history=dict(contact.extra_data),
         )
 
+    def iter_contact_states(self, campaign_id: str, states: Collection[str] | None = None) -> Iterator[ContactRecord]:
+        """Every customer of the campaign, in every lead (enabled or not) and any call status, or
+        those whose status is in ``states`` (Ameyo's call statuses, any case; another word raises
+        ``DialerValidationError("states")`` at the call), streamed page by page.
+
+        getContacts has no status filter, so ``states`` is applied here, on the pages read. The
+        pages are ordered by ``customer_id``, which a customer keeps whatever its calls do (new ones
+        come last), so a campaign being dialled still lists each customer once
+        (:meth:`~.api.AmeyoApi.iter_contacts` also drops one a page would repeat). Each record is
+        :func:`~.records.contact_record`: ``state`` and ``terminal`` by the rule of
+        :meth:`get_contact_state` and :meth:`get_campaign_progress`.
+
+        Cost: one getLeadsForCampaign (``maxAttempt`` per lead), then ceil(n / :attr:`contacts_page_size`)
+        getContacts (at least one), the session's login aside: 2 commands for up to 10 000 customers,
+        0.1 more per 1,000 beyond; memory holds one page. Once per hook, a server reading
+        ``limitOffset`` as ``m,n`` costs one refused command more; one ignoring it answers the whole
+        campaign in one command (switch ``ameyo_limit_offset``). Nothing is requested until the
+        first record is asked for.
+        """
+        campaign = self._campaign_number(campaign_id)
+        wanted = mapping.wanted_statuses(states)
+        if wanted is not None and not wanted:
+            return iter(())
+        return self._contact_records(campaign, wanted)
+
+    def _contact_records(self, campaign: int, wanted: frozenset[str] | None) -> Iterator[ContactRecord]:
+        max_attempts = self._max_attempts(campaign)
+        server_timezone = self.server_timezone
+        for contact in self.iter_contacts(campaign, page_size=self.contacts_page_size,
+                                          other_columns=LISTING_COLUMNS):
+            record = mapping.contact_record(contact, max_attempts.get(contact.lead_id), server_timezone)
+            if wanted is None or record.state.upper() in wanted:
+                yield record
+
     # -- capability helpers ----------------------------------------------------------------------
+    def _max_attempts(self, campaign: int) -> dict[int, int | None]:
+        """Each lead of the campaign -> its ``maxAttempt`` (one getLeadsForCampaign)."""
+        return {lead.lead_id: lead.max_attempt for lead in self.get_leads_for_campaign(campaign)}
+
     def _campaign_number(self, campaign_id: str | int) -> int:
         try:
             return int(str(campaign_id).strip())
@@ -278,10 +313,13 @@ class AmeyoHook(AmeyoApi):
                                                            update_customer=update_customer)
         except DialerTransientError as error:
             reason = _unconfirmed_callback_reason(error)
-            return [RowOutcome.rejected(row, time_field, reason, vendor_code="CALLBACK_UNCONFIRMED")
-                    for row, _ in records]
-        return [mapping.callback_outcome(row, result, time_field=time_field)
-                for (row, _), result in zip(records, results)]
+            return [RowOutcome(row, RowStatus.REJECTED, field=time_field, reason=reason,
+                               vendor_code="CALLBACK_UNCONFIRMED", payload=record.to_ameyo())  # sent
+                    for row, record in records]
+        reading = self.reading(CALLBACK_RESULT)
+        return [mapping.callback_outcome(row, result, time_field=time_field, reading=reading,
+                                         payload=record.to_ameyo())
+                for (row, record), result in zip(records, results)]
 
     def _find_contact(self, campaign: int, ref: str) -> AmeyoContact:
         if ref.isdigit():

@@ -18,14 +18,15 @@ to it as follows:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 import pendulum
 
-from airflow_provider_dialers.capabilities import RowOutcome, RowStatus
+from airflow_provider_dialers.capabilities import ContactRecord, RowOutcome, RowStatus
 from airflow_provider_dialers.contacts import Contact, ContactError, format_server_time
-from airflow_provider_dialers.errors import DialerTransientError
+from airflow_provider_dialers.errors import DialerTransientError, DialerValidationError
 from airflow_provider_dialers.vendors.ameyo.wire import (
     TERMINAL_CALL_STATUSES,
     AmeyoCallStatus,
@@ -137,34 +138,46 @@ def upload_outcome(row: int, result: AmeyoRecordResult, *, replayed: bool,
     if result.result_type == DUPLICATE:
         return RowOutcome(row, RowStatus.DUPLICATE, reason="phone1 is already a customer of the campaign",
                           vendor_code=DUPLICATE, vendor_id=vendor_id, payload=payload)
-    return record_rejection(row, result)
+    return record_rejection(row, result, payload)
 
 
 def callback_outcome(row: int, result: AmeyoRecordResult, *, time_field: str,
-                     vendor_id: str | None = None) -> RowOutcome:
+                     vendor_id: str | None = None, reading: str | None = None,
+                     payload: Mapping[str, Any] | None = None) -> RowOutcome:
     """What one uploadContactAndAddCallback record became: accepted when its callback was scheduled.
 
     The customer part may be ``DUPLICATE_NOT_ADDED`` (the customer exists and is left as is): the
-    callback is still scheduled for it (or its number), which is what the row asked for. A callback
-    Ameyo could not schedule comes back with a ``message`` and rejects the row under ``time_field``.
+    callback is still scheduled for it (or its number), which is what the row asked for.
+
+    Switch ``ameyo_callback_result``: the reference shows only a success (``callbackTime`` set, ``id``
+    and ``message`` null) and never a failure. A callback counts as scheduled when the answer gives it
+    an id or a time; ``message`` is only the reason when it was not (servers that fill it on success
+    too, or that leave it null on failure, are read right). ``reading="message_on_failure"`` (the
+    connection's ``readings`` extra) also takes any message as a failure. An unscheduled callback
+    rejects the row under ``time_field``.
     """
     if not result.succeeded and result.result_type != DUPLICATE:
-        return record_rejection(row, result)
-    if result.message:
-        return RowOutcome.rejected(row, time_field, f"Ameyo did not schedule the callback: {result.message}",
-                                   vendor_code=result.message.split(",")[0].strip())
+        return record_rejection(row, result, payload)
+    scheduled = result.callback_id is not None or result.callback_time is not None
+    if not scheduled or (reading == "message_on_failure" and result.message):
+        reason = result.message or "the answer carries neither a callback id nor a callback time"
+        code = result.message.split(",")[0].strip() if result.message else "CALLBACK_NOT_SCHEDULED"
+        return RowOutcome(row, RowStatus.REJECTED, field=time_field, reason=f"Ameyo did not schedule the "
+                          f"callback: {reason}", vendor_code=code, payload=payload)
     customer_id = None if result.customer_id is None else str(result.customer_id)
-    return RowOutcome(row, RowStatus.ACCEPTED, vendor_id=vendor_id or customer_id)
+    return RowOutcome(row, RowStatus.ACCEPTED, vendor_id=vendor_id or customer_id, payload=payload)
 
 
-def record_rejection(row: int, result: AmeyoRecordResult) -> RowOutcome:
+def record_rejection(row: int, result: AmeyoRecordResult, payload: Mapping[str, Any] | None = None
+                     ) -> RowOutcome:
     """A record Ameyo refused: the field its exception names (``phone1`` -> ``phones[0]``), the
     result type and exception as the reason, the exception's code (else the result type) as code."""
     code = str(result.exception[0]) if result.exception else str(result.result_type)
     detail = ", ".join(str(part) for part in result.exception) or "no detail"
     columns = [str(part) for part in result.exception[1:] if isinstance(part, str)]
     field = next((model_field(column) for column in columns), None)
-    return RowOutcome.rejected(row, field, f"Ameyo {result.result_type}: {detail}", vendor_code=code)
+    return RowOutcome(row, RowStatus.REJECTED, field=field, reason=f"Ameyo {result.result_type}: {detail}",
+                      vendor_code=code, payload=payload)
 
 
 def model_field(column: str) -> str:
@@ -193,6 +206,92 @@ def is_settled(status: str, attempts: int | None, max_attempt: int | None) -> bo
     if status in _TERMINAL_STATUS_NAMES:
         return True
     return attempts is not None and max_attempt is not None and attempts >= max_attempt
+
+
+def state_of(contact: AmeyoContact, max_attempt: int | None) -> tuple[str, bool]:
+    """A customer's call status (:func:`call_status`) and whether Ameyo is done with it
+    (:func:`is_settled`, given its lead's ``maxAttempt``): the one rule of progress, contact state
+    and the campaign listing."""
+    status = call_status(contact)
+    return status, is_settled(status, contact.attempts, max_attempt)
+
+
+def wanted_statuses(states: Collection[str] | None) -> frozenset[str] | None:
+    """The call statuses ``states`` names (any case; a single word may be given as a string); None:
+    every status. A word that is not one of the reference's statuses (4.6.3, and NOT_TRIED) raises
+    ``DialerValidationError("states")`` naming them, before anything is sent."""
+    if states is None:
+        return None
+    words = {str(word).strip().upper() for word in ((states,) if isinstance(states, str) else states)}
+    known = {status.value for status in AmeyoCallStatus}
+    unknown = sorted(words - known)
+    if unknown:
+        raise DialerValidationError("states", f"not Ameyo call statuses: {', '.join(unknown)} (known: "
+                                              f"{', '.join(sorted(known))})", vendor="Ameyo")
+    return frozenset(words)
+
+
+def contact_record(contact: AmeyoContact, max_attempt: int | None, server_timezone: str) -> ContactRecord:
+    """A customer as getContacts answers it, as a :class:`ContactRecord`.
+
+    ``contact_ref`` its ``customerId``; ``external_id`` the ``external_id`` column our uploads write
+    (None without it: Ameyo itself keeps no external id); ``phone`` its ``phone1`` as stored;
+    ``state``/``terminal`` as :func:`state_of` (the same as contact state and progress); ``attempts``
+    its ``attempts`` column; ``last_result`` its Last Status (else its status once dialled: the
+    ``status`` column is the last call's outcome); ``last_change`` the latest of Date Modified and
+    Last Dialed (the answer's fields, else the ``last_dialed`` column), in UTC (:func:`answer_time`).
+    """
+    state, terminal = state_of(contact, max_attempt)
+    data = contact.customer_data
+    dialled = state if contact.attempts and state != AmeyoCallStatus.NOT_TRIED.value else None
+    changes = [answer_time(value, server_timezone) for value in
+               (contact.date_modified, contact.last_dialed or contact.extra_data.get("LAST_DIALED"))]
+    last_change = max((moment for moment in changes if moment is not None), default=None)
+    return ContactRecord(
+        contact_ref=str(contact.customer_id),
+        external_id=_text(data.get(EXTERNAL_ID_COLUMN)),
+        phone=_text(data.get(phone_column(0))),
+        state=state,
+        terminal=terminal,
+        attempts=contact.attempts,
+        last_result=_text(contact.last_status) or dialled,
+        last_change=None if last_change is None else last_change.isoformat(),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+#: Naive time forms in Ameyo answers, in the server's zone: Java's (Gson's) ``Mar 3, 2015 11:29:34 AM``,
+#: the only answer time the reference shows (4.8.5), and SQL's ``2015-03-03 11:29:34[.123]`` (columns).
+_ANSWER_TIME_FORMATS = ("%b %d, %Y %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
+
+
+def answer_time(value: Any, server_timezone: str) -> pendulum.DateTime | None:
+    """A time of an Ameyo answer in UTC, or None when absent or unreadable. The reference gives no
+    form for Date Modified or Last Dialed: a form of :data:`_ANSWER_TIME_FORMATS` (the server's local
+    time, ``server_timezone``), ISO 8601 (with an offset, else local), or a number of epoch
+    milliseconds (Java's; seconds below 10^11)."""
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    text = str(value).strip().replace("\u202f", " ")  # newer JDKs put a narrow space before AM/PM
+    if isinstance(value, (int, float)) or text.isdigit():
+        number = float(text)
+        try:
+            return pendulum.from_timestamp(number / 1000 if number > 1e11 else number)
+        except (ValueError, OverflowError, OSError):
+            return None
+    for form in _ANSWER_TIME_FORMATS:
+        try:
+            return pendulum.instance(datetime.strptime(text, form), tz=server_timezone).in_timezone("UTC")
+        except ValueError:
+            continue
+    try:
+        moment = pendulum.parse(text, tz=server_timezone)
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        return None
+    return moment.in_timezone("UTC") if isinstance(moment, datetime) else None
 
 
 def _unconfirmed_callback_reason(error: DialerTransientError) -> str:

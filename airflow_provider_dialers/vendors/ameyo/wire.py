@@ -26,9 +26,26 @@ CUSTOMER_TABLE_ALIAS = "__campaign_customer_table_alias__"
 DEFAULT_TERMINAL = "127.0.0.1"
 #: Ameyo's date-time form for callBackTime/validityTime (the reference: "2017-05-31 15:30:00").
 AMEYO_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-_INVALID_SESSION_MARKERS = ("invalid session id", "invalid.sessionid")
+#: The reference (4.2): "The session will be automatically timed out after 3 minute of inactivity."
+DEFAULT_SESSION_TIMEOUT = 180.0
 #: getContacts columns a campaign's progress needs (aliased STATUS, ATTEMPTS).
 PROGRESS_COLUMNS = ("status", "attempts")
+#: Where the reference is silent, ambiguous or contradicts itself: the switches this client handles
+#: whichever way a server reads them (docs/readings.md; the sandbox plays each reading). The
+#: connection extra ``readings`` (``{"ameyo_limit_offset": "m_comma_n"}``) may fix one.
+SESSION_TIMEOUT = "ameyo_session_timeout"
+LIMIT_OFFSET = "ameyo_limit_offset"
+DEAD_SESSION_SIGNAL = "ameyo_dead_session_signal"
+CALLBACK_RESULT = "ameyo_callback_result"
+READINGS: Mapping[str, tuple[str, ...]] = {
+    SESSION_TIMEOUT: ("given_ms", "absent", "seconds"),
+    LIMIT_OFFSET: ("limit_n_offset_m", "m_comma_n", "ignored"),
+    DEAD_SESSION_SIGNAL: ("documented_200", "http_403", "redirect_302", "other_200_text"),
+    CALLBACK_RESULT: ("message_on_failure", "message_always", "no_failure_signal"),
+}
+#: getContacts columns a campaign's listing (iter_contact_states) needs; ``last_dialed`` stands in for
+#: the answer's Last Dialed where a server leaves that field out.
+LISTING_COLUMNS = PROGRESS_COLUMNS + ("last_dialed",)
 #: getContacts columns read for one contact's state; all of them land in ContactState.history.
 STATE_COLUMNS = PROGRESS_COLUMNS + (
     "disposition", "churn_count", "last_dialed_time", "last_connected_time", "last_user_id",
@@ -167,7 +184,7 @@ class AmeyoLoginInfo:
     user_type: str | None
     terminal_info: str | None
     campaigns: tuple[AmeyoCampaignInfo, ...]
-    session_timeout: float | None  # seconds of inactivity before the session dies
+    session_timeout: float  # seconds of inactivity before the session dies (180 when not given)
     max_phone_length: int | None
 
 
@@ -184,7 +201,9 @@ class AmeyoContact:
     """A customer (Ameyo's word for a contact) of a campaign, as getContacts returns it.
 
     ``extra_data`` holds the requested ``otherColumns`` under their aliases; columns that are
-    null in Ameyo's database are absent.
+    null in Ameyo's database are absent. The reference (4.6.3) also lists Date Modified, Last
+    Dialed, Last Status and Last Disposition among a customer's answer fields: kept as answered
+    (times as the server writes them, in its own zone), None when absent.
     """
 
     customer_id: int
@@ -196,6 +215,10 @@ class AmeyoContact:
     num_inbound_connected: int = 0
     num_outbound_attempted: int = 0
     num_outbound_connected: int = 0
+    date_modified: Any = None
+    last_dialed: Any = None
+    last_status: str | None = None
+    last_disposition: str | None = None
 
     @property
     def status(self) -> str | None:
@@ -304,11 +327,15 @@ def _clean_comment(value: Any) -> Any:
     return value.strip().strip('\\"').strip() if isinstance(value, str) else value
 
 
+def _is_failed(body: Mapping[str, Any]) -> bool:
+    return str(body.get("result", "")).rstrip(".").lower() == "failed"
+
+
 def vendor_error(body: Any) -> tuple[str | None, str] | None:
     """``(vendor code, vendor message)`` if ``body`` is one of Ameyo's error shapes, else None."""
     if not isinstance(body, dict):
         return None
-    if str(body.get("result", "")).rstrip(".").lower() == "failed":
+    if _is_failed(body):
         comment = body.get("comment")
         parts = [_clean_comment(part) for part in (comment if isinstance(comment, list) else [comment])]
         code = str(parts[0]) if parts and parts[0] is not None else None
@@ -321,20 +348,38 @@ def vendor_error(body: Any) -> tuple[str | None, str] | None:
     return None
 
 
+def is_session_error(body: Any) -> bool:
+    """Whether an error body says the session is gone, in the reference's words ("Invalid session Id:
+    ...", ``LogoutRemoterProcessorHelper.invalid.sessionid``) or in any other naming the session
+    (``...session.not.found``, "Session expired"): switch ``ameyo_dead_session_signal``. A
+    ``Failed.`` answer is judged by its code alone, since its arguments can echo the request's data."""
+    error = vendor_error(body)
+    if error is None:
+        return False
+    text = error[0] if _is_failed(body) else error[1]
+    return "session" in str(text).lower()
+
+
+def is_rejection_status(status: int) -> bool:
+    """HTTP statuses by which a server (or a login filter in front of it) refuses a dead session
+    instead of the reference's 200 bodies: 401, 403, or a redirect to a login page."""
+    return status in (401, 403) or 300 <= status < 400
+
+
 def is_invalid_session_body(text: str) -> bool:
-    """Whether an HTTP 200 body says the session is gone: ``null``, an HTML (login) page, or one of
-    the documented invalid-session errors of ping-session, logout and getContacts."""
+    """Whether an HTTP 200 body says the session is gone: ``null``, an HTML (login) page, an error body
+    naming the session (:func:`is_session_error`), or a plain-text answer naming it."""
     stripped = text.strip()
     lowered = stripped.lower()
     if stripped == "null" or lowered.startswith(("<!doctype html", "<html")):
         return True
-    if not any(marker in lowered for marker in _INVALID_SESSION_MARKERS):
+    if "session" not in lowered:
         return False  # cheap test first: a large getContacts answer is not parsed twice
     try:
-        error = vendor_error(json.loads(stripped))
+        body = json.loads(stripped)
     except ValueError:
-        return False
-    return error is not None and any(marker in error[1].lower() for marker in _INVALID_SESSION_MARKERS)
+        return True  # not JSON, so no answer to a command: a text such as "Session expired"
+    return is_session_error(body)
 
 
 def _record_result(index: int, raw: Mapping[str, Any]) -> AmeyoRecordResult:
@@ -373,7 +418,16 @@ def _contact(raw: Mapping[str, Any]) -> AmeyoContact:
         num_inbound_connected=_int_or_none(raw.get("numInboundConnected")) or 0,
         num_outbound_attempted=_int_or_none(raw.get("numOutboundAttempted")) or 0,
         num_outbound_connected=_int_or_none(raw.get("numOutboundConnected")) or 0,
+        date_modified=_field(raw, "dateModified", "date_modified"),
+        last_dialed=_field(raw, "lastDialed", "last_dialed"),
+        last_status=_field(raw, "lastStatus", "last_status"),
+        last_disposition=_field(raw, "lastDisposition", "last_disposition"),
     )
+
+
+def _field(raw: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` the answer carries (the reference names these fields in prose only)."""
+    return next((raw[name] for name in names if raw.get(name) not in (None, "")), None)
 
 
 def _lead(raw: Mapping[str, Any]) -> AmeyoLead:
@@ -407,7 +461,23 @@ def _callback(raw: Mapping[str, Any]) -> AmeyoCallback:
     )
 
 
-def _login_info(body: Mapping[str, Any]) -> AmeyoLoginInfo:
+def session_timeout_seconds(value: Any, reading: str | None = None) -> tuple[float, str]:
+    """Login's ``sessionTimeout`` in seconds, and how the answer gave it (switch
+    ``ameyo_session_timeout``). The reference's example is 180000 with no unit, and its list of
+    login answers leaves the field out: absent or not positive, the reference's 3 minutes apply. A
+    value below 1000 is taken as seconds (no session lives under a second), unless the connection's
+    ``readings`` extra says ``given_ms`` or ``seconds``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if not number > 0 or number == float("inf"):
+        return DEFAULT_SESSION_TIMEOUT, "absent"
+    form = reading if reading in ("given_ms", "seconds") else "seconds" if number < 1000 else "given_ms"
+    return (number if form == "seconds" else number / 1000), form
+
+
+def _login_info(body: Mapping[str, Any], session_timeout: float = DEFAULT_SESSION_TIMEOUT) -> AmeyoLoginInfo:
     campaigns = tuple(
         AmeyoCampaignInfo(
             int(c["campaignId"]), str(c.get("campaignName", "")), str(c.get("campaignType", ""))
@@ -415,13 +485,12 @@ def _login_info(body: Mapping[str, Any]) -> AmeyoLoginInfo:
         for c in body.get("campaignInfos") or []
         if isinstance(c, dict) and "campaignId" in c
     )
-    timeout_ms = _int_or_none(body.get("sessionTimeout"))
     return AmeyoLoginInfo(
         user_id=body.get("userId"),
         user_type=body.get("userType"),
         terminal_info=body.get("terminalInfo"),
         campaigns=campaigns,
-        session_timeout=timeout_ms / 1000 if timeout_ms and timeout_ms > 0 else None,
+        session_timeout=session_timeout,
         max_phone_length=_int_or_none(body.get("maxPhoneLengthAllowed")),
     )
 
@@ -434,13 +503,23 @@ def other_columns_map(columns: Mapping[str, str] | Iterable[str]) -> dict[str, s
     return {(name if "." in name else f"{CUSTOMER_TABLE_ALIAS}.{name}"): alias for name, alias in pairs}
 
 
-def limit_offset(limit: int | None, offset: int) -> str | None:
-    """getContacts ``limitOffset`` as SQL's ``LIMIT n OFFSET m`` (the reference names the field
-    "LimitOffset" under "Other Filter String" without giving its form)."""
+#: MySQL's "no limit" for an offset alone (its manual's largest row count).
+_NO_LIMIT = 18446744073709551615
+
+
+def limit_offset(limit: int | None, offset: int, form: str | None = None) -> str | None:
+    """getContacts ``limitOffset`` (the reference names the field "LimitOffset" under "Other Filter
+    String" without giving its form; switch ``ameyo_limit_offset``): SQL's ``LIMIT n OFFSET m``
+    (PostgreSQL, the database Ameyo ships with: the default), or for ``form="m_comma_n"`` MySQL's
+    ``m,n`` (a server that writes ``LIMIT`` in front of the field)."""
+    if limit is None and not offset:
+        return None
+    if form == "m_comma_n":
+        return f"{int(offset)},{_NO_LIMIT if limit is None else int(limit)}"
     parts = [f"LIMIT {int(limit)}"] if limit is not None else []
     if offset:
         parts.append(f"OFFSET {int(offset)}")
-    return " ".join(parts) or None
+    return " ".join(parts)
 
 
 def upload_contacts_data(

@@ -18,6 +18,7 @@ from airflow_provider_dialers.vendors.expertflow.wire import (
     CAMPAIGN,
     DNC,
     PREFERENCES,
+    READINGS,
     CampaignId,
     CampaignType,
     EcmPreferenceSettings,
@@ -33,6 +34,9 @@ class ExpertflowEcmApi(CallbackEndpoints, StrategyEndpoints):
     """ExpertFlow ECM's endpoints (13.2, 13.3), each as documented; the capabilities are on
     :class:`~airflow_provider_dialers.vendors.expertflow.hook.ExpertflowEcmHook`.
     """
+
+    #: Where the references are silent, the readings handled either way (docs/readings.md).
+    known_readings = READINGS
 
     def _test_connection_call(self) -> str:
         return f"{len(self.get_campaigns())} campaigns (ECM release {self.api_version})"
@@ -202,13 +206,23 @@ class ExpertflowEcmApi(CallbackEndpoints, StrategyEndpoints):
         """The DNC (do not call) list (``GET /umm/ecm/contact``). Retry-safe: yes (read)."""
         return self._call_json("GET", DNC, list, retry_safe=True)
 
-    def add_dnc_contact(self, primary_number: str, name: str | None = None) -> dict[str, Any]:
-        """Put one number on the DNC list (``POST /umm/ecm/contact/save``); returns the DNC contact.
+    def add_dnc_contact(self, primary_number: str, name: str | None = None) -> dict[str, Any] | None:
+        """Put one number on the DNC list (``POST /umm/ecm/contact/save``); returns the DNC contact,
+        or None when the server answers without it.
 
+        13.3 documents the DNC object as the answer; 13.2 documents none (reading
+        ``ecm_dnc_save_answer``): an empty 200 or a sentence is a success too (an HTML page, XML or
+        ``null`` still raises). Confirm such a save with :meth:`list_dnc_contacts`.
         Retry-safe: no (a re-sent save adds a second entry; check :meth:`list_dnc_contacts`).
         """
         body = without_none({"name": name, "primaryNumber": primary_number})
-        return self._call_json("POST", f"{DNC}/save", dict, retry_safe=False, json_body=body)
+        path = f"{DNC}/save"
+        response = self.request("POST", path, retry_safe=False, json_body=body)
+        if not response.text.lstrip().startswith("{"):
+            self._message(response, f"POST {path}")  # empty, or a sentence: no DNC object
+            return None
+        entry = self.decode(response, f"POST {path}", dict)
+        return entry if "id" in entry or "primaryNumber" in entry else None  # else a status object
 
     def update_dnc_contact(
         self, contact_id: int, *, primary_number: str | None = None, name: str | None = None

@@ -7,13 +7,14 @@ The endpoint modules (:mod:`.api`, :mod:`.api_callbacks`, :mod:`.api_strategies`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from airflow_provider_dialers.common.hook import DialerHook
 from airflow_provider_dialers.common.responses import describe_body
-from airflow_provider_dialers.errors import DialerError, DialerNotSupportedError, DialerResponseError
+from airflow_provider_dialers.errors import DialerConfigurationError, DialerNotSupportedError, DialerResponseError
 from airflow_provider_dialers.vendors.expertflow.auth import EcmBearerAuth
 from airflow_provider_dialers.vendors.expertflow.wire import DEFAULT_RELEASE, MESSAGE_KEYS, RELEASES, VENDOR
 
@@ -29,6 +30,7 @@ class EcmClient(DialerHook):
     default_conn_name = "expertflow_ecm_default"
     hook_name = "ExpertFlow ECM"
     vendor_name = VENDOR
+    api_root = "/umm"
     extra_fields = ("verify", "timeout", "api_version")
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -40,12 +42,16 @@ class EcmClient(DialerHook):
         """The ECM release of the connection: "13.2" or "13.3"."""
         release = str(self.extra("api_version", DEFAULT_RELEASE)).strip()
         if release not in RELEASES:
-            raise DialerError(
+            raise DialerConfigurationError(
                 f"connection extra 'api_version' is {release!r}; "
                 f"supported releases are {', '.join(RELEASES)}",
                 vendor=VENDOR,
             )
         return release
+
+    def extra_checks(self) -> list[Callable[[], object]]:
+        """The base's checks, and the ECM release (``api_version``)."""
+        return [*super().extra_checks(), lambda: self.api_version]
 
     def _require_13_3(self, endpoint: str) -> None:
         if self.api_version != "13.3":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from airflow_provider_dialers.capabilities import (
@@ -10,6 +11,7 @@ from airflow_provider_dialers.capabilities import (
     CampaignProgress,
     CampaignStatusWord,
     CampaignSummary,
+    ContactRecord,
     ContactRow,
     ContactState,
     DncResult,
@@ -18,16 +20,21 @@ from airflow_provider_dialers.capabilities import (
     UploadOptions,
 )
 from airflow_provider_dialers.contacts import Callback, Contact, ContactError
-from airflow_provider_dialers.errors import DialerRequestError, DialerTransientError
+from airflow_provider_dialers.errors import DialerRequestError, DialerResponseError, DialerTransientError
 from airflow_provider_dialers.vendors.expertflow.api import ExpertflowEcmApi
 from airflow_provider_dialers.vendors.expertflow.records import (
     EcmContactMapping,
+    callback_attempts,
+    callback_state,
+    contact_record,
     create_campaign_arguments,
     dnc_numbers,
     ecm_id,
     insert_outcome,
     invalid,
     listed_number,
+    state_listings,
+    wanted_states,
 )
 from airflow_provider_dialers.vendors.expertflow.wire import (
     CAMPAIGN_REQUIRED_FIELDS,
@@ -38,7 +45,6 @@ from airflow_provider_dialers.vendors.expertflow.wire import (
     PHONE_MAX_LENGTH,
     PHONE_MIN_LENGTH,
     TERMINAL_COUNT_ORDER,
-    TERMINAL_STATES,
     VENDOR,
     EcmCampaignContact,
     RequestState,
@@ -64,6 +70,9 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
     #: insertCallback takes one contact per request; 25 keeps a batch's rows (sent one after the
     #: other) short while the upload engine runs several batches at once.
     upload_batch_size = 25
+    #: Contacts per getList page when iter_contact_states walks a campaign (``max``; the reference
+    #: gives no limit).
+    contact_page_size = 500
     #: createCampaign's fields marked "(required)" in both references.
     required_campaign_fields = CAMPAIGN_REQUIRED_FIELDS
 
@@ -157,8 +166,15 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
         wanted = dnc_numbers(numbers)
         listed = self.list_dnc()
         added = [number for number in wanted if number not in listed]
-        for number in added:
-            self._save_dnc_number(number)
+        unconfirmed = [number for number in added if not self._save_dnc_number(number)]
+        if unconfirmed:
+            # Saved without the DNC object in the answer (13.2 documents none): one list read confirms them.
+            listed_now = self.list_dnc()
+            missing = [number for number in unconfirmed if number not in listed_now]
+            if missing:
+                raise DialerResponseError(
+                    "POST /umm/ecm/contact/save answered without the DNC contact, and a list read finds "
+                    f"these numbers not on the DNC list: {', '.join(missing)}", vendor=VENDOR)
         return DncResult(added=added, already_present=[number for number in wanted if number in listed])
 
     def remove_dnc(self, numbers: Sequence[str]) -> DncResult:
@@ -284,13 +300,49 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
                 f"campaign {campaign_id} has no contact with phone or callback id {ref!r}",
                 vendor=VENDOR, status_code=404,
             )
-        try:
-            state = RequestState(int(record["requestState"]))
-        except (TypeError, ValueError, KeyError):
-            return ContactState(ref, f"UNKNOWN ({record.get('requestState')})", False,
-                                record.get("attemptNumber"), dict(record))
-        terminal = state in TERMINAL_STATES
-        return ContactState(ref, state.name, terminal, record.get("attemptNumber"), dict(record))
+        state, terminal = callback_state(record)
+        return ContactState(ref, state, terminal, callback_attempts(record), dict(record))
+
+    def iter_contact_states(self, campaign_id: str, states: Collection[str] | None = None) -> Iterator[ContactRecord]:
+        """Every contact of the campaign, in any state or those whose state is in ``states``,
+        streamed page by page from ``GET /umm/ecm/callback/getList`` (:meth:`iter_callbacks`).
+
+        ``contact_ref`` is the callback id, ``phone`` its ``phone1``, ``state``/``terminal`` what
+        :meth:`get_contact_state` reports (the ``RequestState`` name: ``PENDING``, ``NOT_CONNECTED``
+        ...; ``states`` in any case), ``attempts`` its ``attemptNumber``, ``last_result`` its
+        ``callResult`` by name (``NO_ANSWER``), ``last_change`` its ``lastStatusUpdateTime`` (else
+        ``requestTime``) in UTC. ``external_id`` is None: ECM keeps none.
+
+        Cost: 500 contacts a request (``max=500``), so **2 requests per 1,000 contacts** listed (the
+        last page ends the walk: none is asked past ``total``), plus one once per hook on a server
+        whose pages count from 1 while the hook has not learnt it (reading ``ecm_page_base``: a 400
+        to page 0, or page 1 answering page 0's rows). Only the final states (``CONNECTED``,
+        ``RETRIES_COMPLETED``, ``SMS_RESPONDED``, ``DNC_LISTED``) are filtered on the server
+        (``requestStatus``; one walk each, at least 1 request each), so asking only for those costs
+        2 per 1,000 contacts in them; any other ``states`` walks every contact and filters here. An
+        empty ``states`` costs nothing. Nothing is requested before the first record is asked for,
+        and one page is held at a time.
+
+        While the campaign dials, each contact is listed once: the walk over every contact
+        (``requestStatus=-1``) and the walks over final states only gain contacts, so no page moves
+        forward past one; a contact a page repeats because contacts joined before it is dropped
+        (:class:`~.records.NewRows`; memory flat while the server lists by ascending id). A contact
+        that enters a filtered final state after its walk has passed it is not listed.
+        Retry-safe: yes (reads).
+        """
+        campaign = ecm_id(campaign_id)
+        wanted = wanted_states(states)
+        return self._contact_records(campaign, wanted)
+
+    def _contact_records(self, campaign_id: int, wanted: frozenset[RequestState] | None) -> Iterator[ContactRecord]:
+        names = None if wanted is None else {state.name for state in wanted}
+        server_timezone = self.server_timezone
+        for request_status in state_listings(wanted):
+            for callback in self.iter_callbacks(campaign_id, request_status=request_status,
+                                                page_size=self.contact_page_size):
+                record = contact_record(callback, server_timezone)
+                if names is None or record.state in names:
+                    yield record
 
     # -- capability helpers -----------------------------------------------------------------------
     def _contact_mapping(self, options: UploadOptions, update_capability: str) -> EcmContactMapping:
@@ -342,21 +394,43 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
         if dry_run:
             return RowOutcome(row, RowStatus.ACCEPTED, payload=body)
         try:
-            answer, replayed = self._post_callback(body)
+            answer, replayed = self._insert_looking_first(campaign_id, body)
         except DialerRequestError as exc:
             # A 4xx refuses this row's data; 404 (unknown campaign) and 5xx concern the whole upload.
             if exc.status_code is None or not 400 <= exc.status_code < 500 or exc.status_code == 404:
                 raise
-            return mapping.refusal_outcome(row, exc.vendor_code, exc.vendor_message or str(exc))
+            refused = mapping.refusal_outcome(row, exc.vendor_code, exc.vendor_message or str(exc))
+            return replace(refused, payload=body)  # it was sent: the dialer refused it
         return insert_outcome(row, answer, replayed=replayed, payload=body)
 
-    def _save_dnc_number(self, number: str) -> None:
+    def _insert_looking_first(self, campaign_id: int, body: Mapping[str, Any]) -> tuple[str, bool]:
+        """insertCallback for an upload row, never re-sent blindly after a lost answer: ECM's "discard"
+        covers only contacts still pending, and a dialling campaign may have called the lost attempt's
+        contact since, so a blind re-send would store it again. The campaign is looked up by phone
+        first (the upload sends a row only when the campaign did not hold its phone before, so a
+        contact found now is the lost attempt's own)."""
+        lost = 0
+        while True:
+            try:
+                return self._post_callback(body, resend_blindly=False)
+            except DialerTransientError as exc:
+                lost += 1
+                if not exc.may_have_been_processed or lost >= self.retry_policy.max_attempts:
+                    raise
+            if self._callback_by_phone(campaign_id, str(body["phone1"])) is not None:
+                return "callback data saved (found in the campaign after the answer was lost)", True
+            self.log.info("%s: insertCallback's answer was lost and the contact is not in campaign %s: "
+                          "sending it again", self.vendor_name, campaign_id)
+
+    def _save_dnc_number(self, number: str) -> bool:
+        """Save ``number`` on the DNC list; False when the answer held no DNC contact to prove it."""
         try:
-            self.add_dnc_contact(number)
+            return self.add_dnc_contact(number) is not None
         except DialerTransientError as exc:
             # contact/save has no dedupe key, so it is never re-sent blindly: look whether it landed.
             if not exc.may_have_been_processed or number not in self.list_dnc():
                 raise
+            return True
 
     def _delete_dnc_entry(self, dnc_id: int) -> None:
         try:

@@ -26,11 +26,15 @@ campaign ids and DNC numbers (:class:`DialerValidationError` names the field).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timezone
 from datetime import time as clock_time
+from itertools import pairwise
 from typing import Any
 
-from airflow_provider_dialers.capabilities import RowOutcome, RowStatus
+import pendulum
+
+from airflow_provider_dialers.capabilities import ContactRecord, RowOutcome, RowStatus
 from airflow_provider_dialers.contacts import (
     Callback,
     Contact,
@@ -46,20 +50,23 @@ from airflow_provider_dialers.vendors.expertflow.wire import (
     CAMPAIGN_REQUIRED_FIELDS,
     CLOCK_TIME,
     DIAL_TIME_FORMAT,
+    DUPLICATE_MARKERS,
+    FINAL_STATES,
     PHONE_FIELDS,
     PHONE_MAX_LENGTH,
     PHONE_MIN_LENGTH,
+    TERMINAL_STATES,
     VENDOR,
+    CallResult,
     CampaignId,
     CampaignType,
     EcmCampaignContact,
+    RequestState,
 )
 
 #: The attribute-map key that sends the contact's ``external_id`` to a business param.
 EXTERNAL_ID_KEY = "external_id"
-#: insertCallback's answer when ``duplicateCallbacks=discard`` found phone1 already Pending
-#: ("duplicate callback discarded"); "callback data saved" otherwise.
-DISCARDED_MARKER = "discarded"
+#: insertCallback's answer when the contact was stored: "callback data saved" (both references).
 SAVED_MARKER = "saved"
 
 _BUSINESS_PARAM = re.compile(r"businessParam(1[0-2]|[1-9])")
@@ -191,18 +198,27 @@ class EcmContactMapping:
         return RowOutcome.rejected(row, field, vendor_message, vendor_code)
 
 
-def insert_outcome(row: int, answer: str, *, replayed: bool, payload: Mapping[str, object]) -> RowOutcome:
-    """The outcome of an insertCallback ECM answered (``statusString`` or the plain sentence).
+def is_duplicate_answer(answer: str) -> bool:
+    """Whether an insertCallback answer says phone1 is already pending, so the contact was not added
+    again: the references show no such answer (reading ``ecm_discard_answer``), and servers word it
+    "duplicate callback discarded", "... already exists ...", as a 2xx sentence or a 4xx message."""
+    lowered = answer.lower()
+    return any(marker in lowered for marker in DUPLICATE_MARKERS)
 
-    "duplicate callback discarded" means phone1 was already Pending in the campaign. When the
-    request was re-sent after an attempt the server may have processed (``replayed``), that
-    pending contact is the first attempt's own: the row counts as accepted, not duplicate.
-    "callback data saved" (the references' answer) is accepted. Any other answer raises
-    :class:`DialerResponseError`: counting an unknown sentence ("maintenance", an error text sent
-    with 200) as stored would be a silent success.
+
+def insert_outcome(row: int, answer: str, *, replayed: bool, payload: Mapping[str, object]) -> RowOutcome:
+    """The outcome of an insertCallback ECM answered (``statusString``, the plain sentence, or the
+    message of a 4xx refusing a duplicate).
+
+    An answer naming a duplicate (:func:`is_duplicate_answer`) means phone1 was already Pending in
+    the campaign. When the request was re-sent after an attempt the server may have processed
+    (``replayed``), that pending contact is the first attempt's own: the row counts as accepted,
+    not duplicate. "callback data saved" (the references' answer) is accepted. Any other answer
+    raises :class:`DialerResponseError`: counting an unknown sentence ("maintenance", an error text
+    sent with 200) as stored would be a silent success.
     """
     lowered = answer.lower()
-    if DISCARDED_MARKER in lowered:
+    if is_duplicate_answer(answer):
         if replayed:
             return RowOutcome(row, RowStatus.ACCEPTED, payload=payload)
         reason = f"ECM: {answer} (phone1 is already pending in the campaign)"
@@ -214,6 +230,30 @@ def insert_outcome(row: int, answer: str, *, replayed: bool, payload: Mapping[st
         "duplicate: cannot tell whether the contact was stored",
         vendor=VENDOR,
     )
+
+
+def ignored_filter(rows: Sequence[Mapping[str, Any]], filters: Mapping[str, Any]) -> str | None:
+    """The first getList filter that a returned row does not match (``"campaignId=1, a row has 2"``),
+    or None when every row matches.
+
+    A server reading the filters from elsewhere than they were sent (reading
+    ``ecm_getlist_filters``) ignores them silently and answers every contact: counts, progress and
+    contact lookups would then be about other people. Values compare by their digits (ids come as
+    2 or "2", phones with or without "+"); a row without the field cannot be checked.
+    """
+    wanted = {field: filters[field] for field in ("campaignId", "numberToCall", *PHONE_FIELDS)
+              if filters.get(field) is not None}
+    if filters.get("requestStatus") not in (None, int(RequestState.ALL)):
+        wanted["requestState"] = filters["requestStatus"]
+    for row in rows:
+        for field, value in wanted.items():
+            if field in row and _digits(row[field]) != _digits(value):
+                return f"{field}={value}, a row has {row[field]!r}"
+    return None
+
+
+def _digits(value: object) -> str:
+    return re.sub(r"\D", "", "" if value is None else str(value))
 
 
 def _checked_phones(phones: tuple[str, ...]) -> tuple[str, ...]:
@@ -346,13 +386,172 @@ def dnc_numbers(numbers: Sequence[str]) -> list[str]:
     return list(unique)
 
 
+# -- campaign contacts as getList answers them -> states and records ----------------------------------
+
+
+def callback_state(callback: Mapping[str, Any]) -> tuple[str, bool]:
+    """A campaign contact's state word, its ``requestState``'s :class:`RequestState` name
+    (``UNKNOWN (n)`` for a number the reference does not list), and whether it is terminal
+    (:data:`TERMINAL_STATES`: ECM does nothing more with it; the rule of get_campaign_progress)."""
+    try:
+        state = RequestState(int(callback["requestState"]))
+    except (TypeError, ValueError, KeyError):
+        return f"UNKNOWN ({callback.get('requestState')})", False
+    return state.name, state in TERMINAL_STATES
+
+
+def callback_attempts(callback: Mapping[str, Any]) -> int | None:
+    """The calls made to a campaign contact so far: its ``attemptNumber`` (None when absent)."""
+    value = callback.get("attemptNumber")
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def contact_record(callback: Mapping[str, Any], server_timezone: str) -> ContactRecord:
+    """A campaign contact as getList answers it, as a :class:`ContactRecord`.
+
+    ``contact_ref`` is its callback ``id``; ``external_id`` None (ECM keeps none: an upload may have
+    put one in a businessParam, which only its attribute map names); ``phone`` its ``phone1``;
+    ``state``/``terminal`` as :func:`callback_state` (what get_contact_state reports); ``attempts``
+    its ``attemptNumber``; ``last_result`` its ``callResult`` by :class:`CallResult` name (None
+    before its first call); ``last_change`` its ``lastStatusUpdateTime``, else (never changed since
+    it was uploaded) its ``requestTime``, in UTC (:func:`utc_time`).
+    """
+    state, terminal = callback_state(callback)
+    attempts = callback_attempts(callback)
+    phone = callback.get("phone1")
+    return ContactRecord(
+        contact_ref=str(callback.get("id", "")),
+        external_id=None,
+        phone=None if phone in (None, "") else str(phone),
+        state=state,
+        terminal=terminal,
+        attempts=attempts,
+        last_result=None if not attempts else call_result_word(callback.get("callResult")),
+        last_change=utc_time(callback.get("lastStatusUpdateTime") or callback.get("requestTime"), server_timezone),
+    )
+
+
+def call_result_word(value: Any) -> str | None:
+    """``callResult`` by its :class:`CallResult` name (``NO_ANSWER``); a number the reference does
+    not name as its text; None when absent."""
+    if value in (None, ""):
+        return None
+    try:
+        return CallResult(int(value)).name
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def utc_time(value: Any, server_timezone: str) -> str | None:
+    """An ECM time as ISO 8601 in UTC, or None when absent or unreadable. ``requestTime`` carries
+    ``Z`` ("2019-07-31T12:53:34Z"); a time without an offset ("2019-11-12 15:10:20", as ``dialTime``
+    is written) is the server's local time; a number is epoch seconds, or milliseconds (Java's)."""
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            moment = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, timezone.utc)
+        else:
+            moment = pendulum.parse(str(value).strip(), tz=server_timezone)
+    except (ValueError, OverflowError, OSError, pendulum.parsing.exceptions.ParserError):
+        return None
+    if not isinstance(moment, datetime):
+        return None  # a date, a time of day or a duration: not a moment
+    return pendulum.instance(moment).in_timezone("UTC").isoformat()
+
+
+def wanted_states(states: Collection[str] | None) -> frozenset[RequestState] | None:
+    """The :class:`RequestState` s named by ``states`` (their names, any case, ``_`` or space
+    between words: ``not connected``); None: every state. An unknown word raises
+    ``DialerValidationError("states")`` naming the known ones."""
+    if states is None:
+        return None
+    if isinstance(states, str):
+        states = (states,)
+    known = {state.name: state for state in RequestState if state is not RequestState.ALL}
+    wanted = set()
+    for word in states:
+        name = re.sub(r"[\s-]+", "_", str(word).strip()).upper()
+        if name not in known:
+            raise invalid("states", f"{word!r} is not an ECM request state; known: {', '.join(known)}")
+        wanted.add(known[name])
+    return frozenset(wanted)
+
+
+def state_listings(wanted: frozenset[RequestState] | None) -> tuple[RequestState, ...]:
+    """The ``requestStatus`` of each getList walk that finds the contacts in ``wanted``: one walk per
+    state when every state asked for is final (:data:`FINAL_STATES`), else one walk over every
+    contact (``ALL``), filtered client-side. A walk over a state contacts leave (Pending, Not
+    Connected...) would skip contacts while the campaign dials: each contact leaving it moves the
+    later pages one row forward, past a contact not read yet. The walk over every contact only
+    gains (new uploads), and a final state too."""
+    if wanted is not None and wanted <= FINAL_STATES:
+        return tuple(sorted(wanted))
+    return (RequestState.ALL,)
+
+
+class NewRows:
+    """Which rows of one getList walk it has not given yet (by ``id``), in memory flat in the size
+    of the listing while the server lists by ascending id.
+
+    getList names no order, and a walk's listing gains contacts between two page reads (uploads, or
+    contacts entering the state walked): a page can then start with rows the page before ended
+    with. While the server lists by ascending id (a database's natural order, and the sandbox's),
+    the highest id given and the previous page's ids tell them: only rows above that id are new, and
+    rows not above it were on the previous page. A page out of that order (ids not rising, or an old
+    id not on the previous page) means the server lists otherwise: the walk then remembers every id
+    given from there on (a set, starting with the previous page's), growing with the listing.
+    """
+
+    def __init__(self) -> None:
+        self._high: int | None = None
+        self._previous: set[int] = set()
+        self._given: set[str] | None = None  # set once the server is found not listing by ascending id
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        ids = [row.get("id") for row in rows]
+        if self._given is None:
+            numbers = [_whole_number(row_id) for row_id in ids if row_id is not None]
+            if None not in numbers and self._by_ascending_id(numbers):
+                high = self._high
+                self._previous = set(numbers)
+                self._high = max([*numbers, *([] if high is None else [high])], default=None)
+                return [row for row, row_id in zip(rows, ids) if row_id is None or high is None or int(row_id) > high]
+            self._given = {str(number) for number in self._previous}
+        fresh = [row for row, row_id in zip(rows, ids) if row_id is None or str(row_id) not in self._given]
+        self._given.update(str(row_id) for row_id in ids if row_id is not None)
+        return fresh
+
+    def _by_ascending_id(self, numbers: list[int]) -> bool:
+        rising = all(a < b for a, b in pairwise(numbers))
+        return rising and all(self._high is None or n > self._high or n in self._previous for n in numbers)
+
+
+def _whole_number(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
 __all__ = [
     "EcmContactMapping",
+    "NewRows",
+    "callback_attempts",
+    "callback_state",
+    "contact_record",
     "create_campaign_arguments",
     "dnc_numbers",
     "ecm_id",
+    "ignored_filter",
     "insert_outcome",
     "invalid",
+    "is_duplicate_answer",
     "listed_number",
     "parse_attribute_map",
+    "state_listings",
+    "utc_time",
+    "wanted_states",
 ]

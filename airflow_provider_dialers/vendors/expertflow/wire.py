@@ -37,6 +37,8 @@ PREFERENCES = "/umm/ecm/preferenceSettings"
 LOGIN_REFUSED_STATUSES = frozenset({400, 401, 403})
 #: Keys of the login answer that are credentials, kept out of ``ExpertflowEcmHook.get_login_details``.
 TOKEN_KEYS = frozenset({"token", "refresh_token", "token_type", "expires_in"})
+#: The statuses of a successful call (``DialerHook.request``'s default ``ok_statuses``).
+SUCCESS_STATUSES = (200, 201, 202, 204)
 #: Keys under which ECM puts a confirmation sentence when it answers JSON.
 MESSAGE_KEYS = ("statusString", "message")
 
@@ -50,8 +52,26 @@ BUSINESS_PARAM_MAX_LENGTH = 255
 DIAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: Column order of the ``callback/uploadBulkCaller`` file, as documented.
 BULK_CALLER_COLUMNS = (*PHONE_FIELDS, *BUSINESS_PARAM_FIELDS, "dialTime")
-#: ``callback/getList`` pages are numbered from 0 (the reference is silent; see the docs).
+#: The first page's index in ``get_callbacks(page=...)``, whatever the server's numbering (which the
+#: reference does not give: reading ``ecm_page_base``).
 FIRST_PAGE = 0
+
+#: The silent points of the references this client handles either way (docs/readings.md): switch ->
+#: the readings a server may take, the sandbox's default first. The connection extra ``readings``
+#: (``{"ecm_page_base": "1"}``) fixes one; otherwise the hook detects it or accepts every form.
+READINGS: dict[str, tuple[str, ...]] = {
+    "ecm_page_base": ("0", "1", "1_clamps_0"),
+    "ecm_getlist_filters": ("query", "body"),
+    "ecm_dnc_save_answer": ("dnc_object", "empty_200", "sentence"),
+    "ecm_discard_answer": ("sentence", "http_4xx", "other_sentence"),
+    "ecm_token_refused_status": ("401", "403"),
+    "ecm_login_method": ("get", "post"),
+}
+#: The switches the login and the token's auth read (see :data:`READINGS`).
+LOGIN_METHOD, TOKEN_REFUSED_STATUS = "ecm_login_method", "ecm_token_refused_status"
+#: Words by which an insertCallback answer (a 2xx sentence or a 4xx message) says that the contact
+#: was not added because phone1 is already pending ("duplicate callback discarded", "already exists").
+DUPLICATE_MARKERS = ("discard", "duplicate", "already exist")
 
 DuplicateCallbacks = Literal["allow", "discard"]
 #: ECM campaign ids are numbers, answered as strings ("2").
@@ -122,6 +142,25 @@ TERMINAL_COUNT_ORDER = (
     RequestState.CONNECTED, RequestState.RETRIES_COMPLETED, RequestState.SMS_RESPONDED,
     RequestState.DNC_LISTED, RequestState.SMS_SENT_AND_CLOSED, RequestState.DANGLING,
 )
+#: The terminal states no contact leaves (Dangling and SMSSentAndClosed may still move on: see
+#: TERMINAL_COUNT_ORDER). A getList walk over one of them only gains contacts while the campaign
+#: dials, so its pages never move forward past a contact: iter_contact_states filters on them server-side.
+FINAL_STATES = frozenset({
+    RequestState.CONNECTED, RequestState.RETRIES_COMPLETED, RequestState.SMS_RESPONDED, RequestState.DNC_LISTED,
+})
+
+
+class CallResult(IntEnum):
+    """``callResult`` of a campaign contact's last call. The reference numbers the unconnected results
+    1..5 (a strategy attempt's ``retryMap`` ``call_result``); 0 for a connected call is this provider's
+    reading (and its sandbox's): the reference shows 0 without naming it."""
+
+    CONNECTED = 0
+    BUSY = 1
+    NO_ANSWER = 2
+    CUSTOMER_ABANDONED = 3
+    DIALER_ABANDONED = 4
+    OTHERS_NOT_CONNECTED = 5
 
 
 @dataclass(frozen=True)

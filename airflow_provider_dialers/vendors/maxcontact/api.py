@@ -14,18 +14,27 @@ back to Not Running.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import requests
 
 from airflow_provider_dialers.common.hook import DialerHook
 from airflow_provider_dialers.common.responses import describe_body
-from airflow_provider_dialers.errors import DialerResponseError, register_secret
+from airflow_provider_dialers.errors import (
+    DialerConfigurationError,
+    DialerRequestError,
+    DialerResponseError,
+    register_secret,
+)
 from airflow_provider_dialers.vendors.maxcontact.auth import MaxContactTokenAuth
 from airflow_provider_dialers.vendors.maxcontact.wire import (
     JSON_HEADERS,
     MANAGEMENT_PATH,
+    PATCH_REPLY,
+    PATCH_VALUE,
+    READINGS,
     AppendixEnum,
     Campaign,
     CampaignStatus,
@@ -34,7 +43,9 @@ from airflow_provider_dialers.vendors.maxcontact.wire import (
     SkillUserResult,
     Team,
     User,
+    appendix_forms,
     is_management_response,
+    patched_value,
     refusal_from_text,
     response_code_and_detail,
 )
@@ -55,11 +66,34 @@ class MaxContactApi(DialerHook):
     default_conn_name = "maxcontact_default"
     hook_name = "MaxContact"
     vendor_name = "MaxContact"
+    api_root = "/webservices"
     # HttpHook puts these on the session: every call, the token login included, asks for JSON.
     default_headers = JSON_HEADERS
+    extra_fields: ClassVar[tuple[str, ...]] = ("verify", "timeout", "token_lifetime")
+    known_readings: ClassVar[Mapping[str, tuple[str, ...]]] = READINGS
 
     def build_auth(self) -> MaxContactTokenAuth:
         return MaxContactTokenAuth(self)
+
+    def extra_checks(self) -> list[Callable[[], object]]:
+        return [*super().extra_checks(), lambda: self.token_lifetime]
+
+    @property
+    def token_lifetime(self) -> float | None:
+        """Extra ``token_lifetime``: the seconds a token lives on this server, when known (None: what
+        the token answer says, else the auth's conservative default)."""
+        value = self.extra("token_lifetime")
+        if value is None:
+            return None
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise DialerConfigurationError(
+                f"connection extra 'token_lifetime' must be a positive number of seconds, got {value!r}",
+                vendor=self.vendor_name)
+        return seconds
 
     def _test_connection_call(self) -> str:
         return f"{len(self.get_campaigns())} campaigns visible"
@@ -91,8 +125,6 @@ class MaxContactApi(DialerHook):
             raise self.request_error(what, response.status_code, *response_code_and_detail(payload))
         return payload
 
-        return payload
-
     def _data(
         self,
         method: str,
@@ -112,13 +144,60 @@ class MaxContactApi(DialerHook):
             )
         return data
 
-    def _set_appendix_value(self, path: str, field: str, enum: type[_E], value: _E | int) -> _E:
-        """PATCH an appendix value, sent as its ID string (``"1"``); return the value the server reports."""
-        data = self._result("PATCH", path, retry_safe=True, body={field: str(int(value))}).get("Data")
-        member = enum.from_vendor(data)
+    def _set_appendix_value(self, campaign_id: int, entity_field: str, enum: type[_E], value: _E | int) -> _E:
+        """PATCH a campaign's status or type (``{CampaignStatus}`` / ``{CampaignType}``); the value the
+        server reports.
+
+        The value's form is silent in the reference (reading ``mc_patch_value``): the appendix ID as
+        a string (``"1"``) goes first, since an int parser and an enum parser both take it; a server
+        that refuses it as invalid gets the enum name (``"NotRunning"``), then the description
+        (``"Not Running"``). The form that worked is remembered; the connection extra ``readings``
+        can fix it. A value outside the appendix is sent as its ID, for the server to refuse.
+        """
+        field = f"Campaign{entity_field}"
+        path = f"/campaigns/{campaign_id}/{entity_field.lower()}"
+        refused: DialerRequestError | None = None
+        for reading, text in self._patch_forms(enum.from_vendor(int(value)), int(value)).items():
+            try:
+                payload = self._result("PATCH", path, retry_safe=True, body={field: text})
+            except DialerRequestError as exc:
+                if exc.status_code != 400 and exc.vendor_code != "Invalid Parameters":
+                    raise  # refused for another reason than the value's form (an inactive campaign...)
+                refused = refused or exc
+                continue
+            if reading is not None:
+                self.learn(PATCH_VALUE, reading)
+            return self._patched(payload.get("Data"), campaign_id, field, entity_field, enum)
+        assert refused is not None
+        raise refused  # every form refused: the first (the ID's) refusal names the problem
+
+    def _patch_forms(self, member: AppendixEnum | None, value: int) -> dict[str | None, str]:
+        """The body values to try, by reading: the one configured; else the one learnt, then the rest."""
+        if member is None:
+            return {None: str(value)}
+        forms = appendix_forms(member)
+        configured = self.configured_readings().get(PATCH_VALUE)
+        if configured:
+            return {configured: forms[configured]}
+        first = self.reading(PATCH_VALUE) or "id"
+        tried: dict[str | None, str] = {}
+        for reading, text in {first: forms[first], **forms}.items():
+            if text not in tried.values():
+                tried[reading] = text
+        return tried
+
+    def _patched(self, data: Any, campaign_id: int, field: str, entity_field: str, enum: type[_E]) -> _E:
+        """The value a PATCH reports (reading ``mc_patch_reply``): the bare value, the updated campaign,
+        or null; when the answer names no value, the campaign is read back (the change is made)."""
+        value, shape = patched_value(data, field, entity_field)
+        self.learn(PATCH_REPLY, shape)
+        if value is None:
+            value = self.get_campaign(campaign_id).get(entity_field)
+        member = enum.from_vendor(value)
         if member is None:
             raise DialerResponseError(
-                f"PATCH {MANAGEMENT_PATH}{path}: {data!r} is not a {enum.__name__} of the appendix",
+                f"PATCH {MANAGEMENT_PATH}/campaigns/{campaign_id}/{entity_field.lower()}: {value!r} is not a "
+                f"{enum.__name__} of the appendix",
                 vendor=self.vendor_name,
             )
         return member
@@ -183,24 +262,22 @@ class MaxContactApi(DialerHook):
         """Start, pause, stop or flush a campaign; returns the status the server reports.
         ``PATCH /webservices/services/management/campaigns/{campaignId}/status`` with ``{CampaignStatus}``.
 
-        The reference types ``CampaignStatus`` as a string without naming the form: the hook sends
-        the appendix ID as a string (``"1"``), which an enum parser accepts whatever the member
-        names are; descriptions such as "Not Running" hold spaces no enum name has.
+        The reference types ``CampaignStatus`` as a string without naming the form, and says the
+        answer holds "the updated campaign status" without its shape: see
+        :meth:`_set_appendix_value` for what is sent and what answers are understood.
 
         Retry-safe: yes (sets a state).
         """
-        path = f"/campaigns/{int(campaign_id)}/status"
-        return self._set_appendix_value(path, "CampaignStatus", CampaignStatus, status)
+        return self._set_appendix_value(int(campaign_id), "Status", CampaignStatus, status)
 
     def update_campaign_type(self, campaign_id: int, campaign_type: CampaignType | int) -> CampaignType:
         """Change a campaign's dialling strategy; returns the type the server reports.
         ``PATCH /webservices/services/management/campaigns/{campaignId}/type`` with
-        ``{CampaignType}``, sent as the appendix ID string (as for :meth:`update_campaign_status`).
+        ``{CampaignType}``, sent and read as for :meth:`update_campaign_status`.
 
         Retry-safe: yes (sets a state).
         """
-        path = f"/campaigns/{int(campaign_id)}/type"
-        return self._set_appendix_value(path, "CampaignType", CampaignType, campaign_type)
+        return self._set_appendix_value(int(campaign_id), "Type", CampaignType, campaign_type)
 
     def associate_list_with_campaign(self, campaign_id: int, list_id: int) -> None:
         """Let a campaign dial a list of leads.

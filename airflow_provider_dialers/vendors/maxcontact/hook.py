@@ -23,10 +23,10 @@ from airflow_provider_dialers.capabilities import (
     RowOutcome,
     UploadOptions,
 )
-from airflow_provider_dialers.errors import DialerTransientError
+from airflow_provider_dialers.errors import DialerError, DialerTransientError
 from airflow_provider_dialers.vendors.maxcontact import records
 from airflow_provider_dialers.vendors.maxcontact.api import MaxContactApi
-from airflow_provider_dialers.vendors.maxcontact.wire import CampaignStatus
+from airflow_provider_dialers.vendors.maxcontact.wire import EMERGENCY_DISABLE, CampaignStatus
 
 
 class MaxContactHook(MaxContactApi):
@@ -45,6 +45,9 @@ class MaxContactHook(MaxContactApi):
     )
     required_campaign_fields = records.REQUIRED_CAMPAIGN_FIELDS
     campaign_name_field = "CampaignName"  # unique in MaxContact: what makes creation retry-safe
+    native_emergency = True  # Global Emergency stops every campaign
+    #: The campaigns this hook's global emergency stopped (what a disable without a record restarts).
+    _emergency_stopped: tuple[str, ...] = ()
 
     def create_campaign(self, spec: Mapping[str, Any]) -> str:
         """Create a *Campaign* from the reference's fields (``CampaignName``, ``Type``, ...); its id.
@@ -80,18 +83,56 @@ class MaxContactHook(MaxContactApi):
             for c in self.get_campaigns()
         ]
 
-    def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
-        """MaxContact's own global emergency (enable stops every campaign); what it changed.
+    def set_global_emergency(self, enabled: bool, stopped: Sequence[str] | None = None) -> dict[str, Any]:
+        """MaxContact's own global emergency; what it changed: ``{"enabled", "campaigns_stopped",
+        "campaigns_restarted"}`` (and on disable ``campaigns_not_restarted``). The campaigns are read
+        before and after (2 extra reads).
 
-        The campaigns are read before and after (2 extra reads): ``{"enabled", "campaigns_stopped",
-        "campaigns_restarted"}`` lists the ids whose Status went from Running to stopped, or back.
+        Enable stops every campaign: ``campaigns_stopped`` lists those whose Status went from Running
+        to stopped. The caller records them (GlobalEmergencyOperator keeps them in an Airflow
+        Variable), and this hook remembers them for its life.
+
+        Disable "revert[s] the system back to normal", which a server may read as restarting the
+        stopped campaigns or as only ending the mode (reading ``mc_emergency_disable``; remembered).
+        Either way the campaigns of ``stopped`` (default: what this hook stopped) that are still Not
+        Running afterwards are restarted here, and only those: a campaign paused before the
+        emergency, or changed by someone during it, is left as it is. ``campaigns_not_restarted``
+        lists those whose restart was refused (the caller keeps them recorded for a retry).
         """
         before = self.get_campaigns()
         if enabled:
             self.enable_global_emergency()
-        else:
-            self.disable_global_emergency()
-        return records.emergency_changes(enabled, before, self.get_campaigns())
+            changes = records.emergency_changes(True, before, self.get_campaigns())
+            self._emergency_stopped = (*self._emergency_stopped, *changes["campaigns_stopped"])
+            return changes
+        self.disable_global_emergency()
+        after = self.get_campaigns()
+        changes = records.emergency_changes(False, before, after)
+        recorded = [str(cid) for cid in (self._emergency_stopped if stopped is None else stopped)]
+        left = records.left_stopped(recorded, after)
+        if left or set(recorded) & set(changes["campaigns_restarted"]):
+            self.learn(EMERGENCY_DISABLE, "flag_only" if left else "restart_stopped")
+        restarted, failed = self._restart(left)
+        self._emergency_stopped = tuple(failed)
+        changes["campaigns_restarted"] = sorted({*changes["campaigns_restarted"], *restarted}, key=int)
+        changes["campaigns_not_restarted"] = failed
+        return changes
+
+    def _restart(self, campaign_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Set each campaign Running, carrying on past refusals; (restarted, refused)."""
+        if campaign_ids:
+            self.log.info("MaxContact: the global emergency ended but campaigns %s are still Not Running "
+                          "(the server only ended the mode): restarting them", list(campaign_ids))
+        restarted, failed = [], []
+        for campaign_id in campaign_ids:
+            try:
+                self.update_campaign_status(records.campaign_number(campaign_id), CampaignStatus.RUNNING)
+            except DialerError as exc:
+                self.log.error("MaxContact: campaign %s could not be restarted: %s", campaign_id, exc)
+                failed.append(campaign_id)
+            else:
+                restarted.append(campaign_id)
+        return restarted, failed
 
     def get_campaign_progress(self, campaign_id: str) -> CampaignProgress:
         """One ``get_campaign`` call: complete once the Status is Not Running or Flushed.

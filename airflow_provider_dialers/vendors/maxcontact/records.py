@@ -225,3 +225,10 @@ def emergency_changes(enabled: bool, before: Iterable[Campaign], after: Iterable
         "campaigns_stopped": sorted(running_before - running_after, key=int),
         "campaigns_restarted": sorted(running_after - running_before, key=int),
     }
+
+
+def left_stopped(recorded: Iterable[str], campaigns: Iterable[Campaign]) -> list[str]:
+    """The recorded campaigns still Not Running: stopped by the emergency and not restarted when it
+    ended. A recorded campaign now Paused, Flushed or gone was changed by someone since: left as it is."""
+    status_by_id = {str(c.get("Id")): CampaignStatus.from_vendor(c.get("Status")) for c in campaigns}
+    return [cid for cid in recorded if status_by_id.get(str(cid)) is CampaignStatus.NOT_RUNNING]

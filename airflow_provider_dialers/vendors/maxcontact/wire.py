@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -230,3 +231,116 @@ def refusal_from_text(text: str) -> tuple[str | None, str] | None:
     if isinstance(payload, dict) and isinstance(payload.get("Message"), str):
         return None, payload["Message"]
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Readings: where the reference is silent and a faithful server may answer either way
+# (docs/readings.md; the sandbox plays every choice)
+# --------------------------------------------------------------------------------------------
+
+PATCH_REPLY, PATCH_VALUE = "mc_patch_reply", "mc_patch_value"
+EMERGENCY_DISABLE, TOKEN_EXPIRY, TOKEN_ANSWER = "mc_emergency_disable", "mc_token_expiry", "mc_token_answer"
+READINGS: dict[str, tuple[str, ...]] = {
+    PATCH_REPLY: ("bare_value", "campaign_object", "null"),
+    PATCH_VALUE: ("id", "name", "description"),
+    EMERGENCY_DISABLE: ("restart_stopped", "flag_only"),
+    TOKEN_EXPIRY: ("http_401", "http_403", "success_false"),
+    TOKEN_ANSWER: ("token_key", "envelope", "string"),
+}
+
+
+def appendix_forms(member: AppendixEnum) -> dict[str, str]:
+    """The forms an appendix value may take in a PATCH body (reading ``mc_patch_value``), in the order
+    they are tried: the ID as a string ("0": an int parser and an enum parser both take it), the enum
+    name ("NotRunning"), the appendix's description ("Not Running")."""
+    return {"id": str(int(member)), "name": member.description.replace(" ", ""), "description": member.description}
+
+
+def patched_value(data: Any, field: str, entity_field: str) -> tuple[Any, str]:
+    """What a status or type PATCH answered (reading ``mc_patch_reply``) and the shape it came in:
+    the bare value, the updated campaign (``{Id, CampaignStatus: "Running", Status: 1}``: the named
+    field, else the entity's), or null. A campaign object naming neither value gives None."""
+    if isinstance(data, dict):
+        return data.get(field, data.get(entity_field)), "campaign_object"
+    return data, "null" if data is None else "bare_value"
+
+
+def token_from_answer(payload: Any) -> tuple[str | None, str]:
+    """The ``TokenKey`` of a Token API answer and its shape (reading ``mc_token_answer``): top level
+    ``{TokenKey}``, a ManagementActionResponse whose Data holds it (or is it), or the bare token."""
+    if isinstance(payload, str):
+        return payload or None, "string"
+    if not isinstance(payload, dict):
+        return None, "token_key"
+    if TOKEN_COOKIE in payload or not is_management_response(payload):
+        token = payload.get(TOKEN_COOKIE)
+        return (token if isinstance(token, str) and token else None), "token_key"
+    data = payload.get("Data")
+    token = data.get(TOKEN_COOKIE) if isinstance(data, dict) else data
+    return (token if isinstance(token, str) and token else None), "envelope"
+
+
+#: Keys an answer's expiry may go by (compared without case or underscores): a duration in seconds
+#: (``expires_in``), or a time (``Expiry``, ``ExpiresOn``: ISO 8601, or Unix seconds or milliseconds).
+_DURATION_KEYS = frozenset({"expiresin", "expiryseconds", "lifetime", "ttl"})
+_TIME_KEYS = frozenset({"expiry", "expires", "expireson", "expiresat", "expirydate", "expirytime",
+                        "expiration", "expirationdate", "tokenexpiry", "validuntil"})
+#: Longest lifetime believed: anything longer is more likely a misread unit or time zone.
+_MAX_LIFETIME = 7 * 24 * 3600.0
+
+
+def token_lifetime(payload: Any, server_now: float) -> float | None:
+    """Seconds the token of a Token API answer lives, when the answer says (top level or under Data):
+    a duration, or a time less ``server_now`` (when the answer came). A time without an offset is
+    read as UTC. None when the answer carries no believable expiry."""
+    if not isinstance(payload, dict):
+        return None
+    data = payload.get("Data")
+    for source in (payload, data) if isinstance(data, dict) else (payload,):
+        for key, value in source.items():
+            name = str(key).replace("_", "").lower()
+            seconds = None
+            if name in _DURATION_KEYS:
+                seconds = _number(value)
+            elif name in _TIME_KEYS:
+                seconds = _instant(value)
+                seconds = None if seconds is None else seconds - server_now
+            if seconds is not None and 0 < seconds <= _MAX_LIFETIME:
+                return seconds
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+        value = float(value)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _instant(value: Any) -> float | None:
+    """A point in time as Unix seconds: Unix seconds or milliseconds, or ISO 8601 (no offset: UTC)."""
+    number = _number(value)
+    if number is not None:
+        return number / 1000 if number > 1e12 else number
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+#: Words by which a 403 or a ``Success: false`` answer says the token itself is refused (reading
+#: ``mc_token_expiry``), as opposed to a refusal of the request (rights, ids, values, state).
+_TOKEN_REFUSED = re.compile(
+    r"token|expired|session|unauthori[sz]ed|not authenticated|authentication|log ?in again"
+    r"|authorization has been denied",
+    re.IGNORECASE,
+)
+
+
+def says_token_refused(text: str) -> bool:
+    """Whether a refusal's text says the credential (not the request) is what was refused."""
+    return bool(_TOKEN_REFUSED.search(text))
