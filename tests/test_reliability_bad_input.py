@@ -193,7 +193,9 @@ def _upload_passthrough(vendor: str) -> int:
     """Requests of the first batch of BATCH rows (plus the login where it shares the path)."""
     return {"expertflow": BATCH + 3,  # one insertCallback per row: the fault lands mid-batch (row 14)
             "sinch": 1,  # one customers/list per batch
-            "ameyo": 2}[vendor]  # the login, then one uploadContacts per batch
+            # the login, the campaign lookup before the first batch (getLeadsForCampaign, getContacts),
+            # then one uploadContacts per batch
+            "ameyo": 4}[vendor]
 
 
 @pytest.mark.parametrize("body", list(MALFORMED_BODIES))

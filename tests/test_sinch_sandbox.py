@@ -111,3 +111,63 @@ def test_dialing_is_deterministic_for_a_seed(sandbox, sandbox_client):
     first = outcomes()
     assert first == outcomes()
     assert {result for _, result, _ in first} <= {"SUCCESS", "REFUSAL", "MAXCALLS"}
+
+
+# -- readings: the sandbox plays the second reading of each silent point (docs/readings.md) -----------
+
+
+def test_wrapper_only_attributes_refuse_an_array_for_the_whole_list(sandbox, sandbox_client, obi_http):
+    session, base = obi_http
+    sandbox_client.configure(readings={"sinch_attributes_form": "wrapper_only"})
+    url = f"{base}/campaigns/{ACTIVE}/customers/list"
+    mixed = [{"externalId": "W1", "numbers": "+3584011", "attributes": {"attribute": []}},
+             {"externalId": "W2", "numbers": "+3584012", "attributes": [{"name": "City", "value": "Oulu"}]}]
+    refused = session.post(url, json=mixed)
+    assert refused.status_code == 400 and "Invalid attributes" in refused.json()["error"]
+    assert len(sandbox.core.vendors["sinch"].campaigns[ACTIVE].customers) == 6  # nothing added
+    mixed[1]["attributes"] = {"attribute": mixed[1]["attributes"]}
+    assert [item["statusCode"] for item in session.post(url, json=mixed).json()] == [201, 201]
+
+
+def test_json_only_status_takes_a_json_string_and_refuses_text(sandbox_client, obi_http):
+    session, base = obi_http
+    sandbox_client.configure(readings={"sinch_status_body": "application_json"})
+    url = f"{base}/campaigns/{PASSIVE}/status"
+    assert session.put(url, data="Active", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert session.put(url, json={"status": "Active"}).status_code == 400
+    assert session.put(url, json="Active").status_code == 204
+    assert session.get(f"{base}/campaigns/{PASSIVE}").json()["status"] == "Active"
+
+
+def test_capped_pages_hold_at_most_50_customers(sandbox_client, obi_http):
+    session, base = obi_http
+    sandbox_client.configure(readings={"sinch_page_limit": "capped"})
+    session.post(f"{base}/campaigns/{ACTIVE}/customers/list",
+                 json=[{"numbers": f"+35840{n:05d}"} for n in range(60)])
+    url = f"{base}/campaigns/{ACTIVE}/customers"
+    assert len(session.get(url, params={"limit": "100"}).json()) == 50
+    assert len(session.get(url, params={"offset": "50", "limit": "100"}).json()) == 16
+    assert len(session.get(url, params={"limit": "20"}).json()) == 20
+
+
+def test_not_handled_excluding_maxcalls_and_filtered(sandbox_client, obi_http):
+    session, base = obi_http
+    handled = "E49625CFDF58E311B764005056A7012B"  # SUCCESS, REFUSAL, MAXCALLS
+
+    def counters() -> tuple[int, ...]:
+        campaign = session.get(f"{base}/campaigns/{handled}").json()
+        return tuple(campaign[name] for name in ("total", "handled", "notHandled", "maxCalls", "filtered"))
+
+    assert counters() == (3, 2, 1, 1, 0)
+    sandbox_client.configure(readings={"sinch_not_handled_scope": "excludes"})
+    assert counters() == (3, 2, 0, 1, 0)
+
+
+def test_a_json_only_create_answers_an_id_object_and_refuses_text_html(sandbox_client, obi_http):
+    session, base = obi_http
+    sandbox_client.configure(readings={"sinch_created_id_form": "json_object"})
+    url = f"{base}/campaigns/{ACTIVE}/customers"
+    assert session.post(url, json={"numbers": "+358401"}, headers={"Accept": "text/html"}).status_code == 406
+    created = session.post(url, json={"numbers": "+358402"}, headers={"Accept": "application/json"})
+    assert created.status_code == 201 and "Location" not in created.headers
+    assert session.get(f"{url}/{created.json()['id']}").json()["numbers"] == "+358402"

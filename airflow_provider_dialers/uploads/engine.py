@@ -275,6 +275,7 @@ class UploadRun:
         self.seen = DigestSet()
         self.dnc: DncList | None = None
         self.held: HeldContacts | None = None
+        self._held_loaded = False
         self.pending: deque[Segment] = deque()
         self.rows_sent = 0  # rows whose record went into a request (their outcome carries its payload)
         self.batches_sent = 0  # capability calls that sent at least one row
@@ -307,11 +308,6 @@ class UploadRun:
         self.dialer.check_upload(settings.campaign_id, settings.options, attribute_names(
             self.source, ColumnMapper(self.kind.model_keys, settings.field_map or {}),
             source_format=settings.source_format, delimiter=settings.delimiter))
-        if settings.options.on_duplicate != "update":  # "update" sends held contacts on purpose
-            self.held = load_held_contacts(self.dialer, settings.campaign_id,
-                                           recontact_after=settings.recontact_after,
-                                           default_region=settings.phone_options.default_region,
-                                           pending_only=self.kind.held_pending_only)
         self.dnc = load_dnc_list(
             self.dialer,
             scrub_dnc=settings.scrub_dnc,
@@ -380,13 +376,26 @@ class UploadRun:
             reason := window.skip_reason(contact, self.kind.dial_moment(item), pendulum.now("UTC"))
         ):
             return RowOutcome(row, RowStatus.SKIPPED_WINDOW, reason=reason)
-        if self.held is not None and self.held.holds(contact):
+        if self._held_contacts() is not None and self.held.holds(contact):
             if self.checkpoint.maybe_sent_before(row):
                 # An earlier attempt sent it and died before the answer; the campaign holds it now
                 # (whatever the dialer did with it since): it landed then, and is not sent again.
                 return RowOutcome(row, RowStatus.ACCEPTED, reason=LANDED_EARLIER)
             return RowOutcome(row, RowStatus.DUPLICATE, reason=HELD)
         return self.kind.row_type(row, item)
+
+    def _held_contacts(self) -> HeldContacts | None:
+        """What the campaign holds, read when the first row is about to be sent (so an input refused
+        as a whole, or without a valid row, costs the dialer nothing); None where it cannot be read,
+        or with ``on_duplicate="update"``, which sends held contacts on purpose."""
+        if not self._held_loaded:
+            self._held_loaded = True
+            if self.settings.options.on_duplicate != "update":
+                self.held = load_held_contacts(self.dialer, self.settings.campaign_id,
+                                               recontact_after=self.settings.recontact_after,
+                                               default_region=self.settings.phone_options.default_region,
+                                               pending_only=self.kind.held_pending_only)
+        return self.held
 
     def _first_sighting(self, item: Any) -> bool:
         digest = int.from_bytes(

@@ -12,11 +12,13 @@ import base64
 import binascii
 import secrets
 from collections import Counter
+from datetime import datetime
 from typing import Any, ClassVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from airflow_provider_dialers.sandbox.sinch.readings import PAGE_CAP, SINCH_READINGS
 from airflow_provider_dialers.sandbox.sinch.state import (
     SETTABLE_STATUSES,
     Campaign,
@@ -42,8 +44,9 @@ from airflow_provider_dialers.sandbox.sinch.validation import (
     optional_day,
     parse_bool,
     parse_int,
-    read_body,
     read_json_body,
+    read_status_body,
+    refuse_attribute_arrays,
     require_accept,
 )
 
@@ -55,6 +58,7 @@ class SinchSandbox(SinchState):
 
     name: ClassVar[str] = "sinch"
     path_prefix: ClassVar[str] = "/RI/obi"
+    readings = SINCH_READINGS
     #: Sandbox choice for the reference's "recommended maximum 100 ... can vary": above this, 413.
     max_list_size: ClassVar[int] = 1000
     #: Sandbox choice: the largest ``limit`` of a customer page.
@@ -93,6 +97,9 @@ class SinchSandbox(SinchState):
             raise ObiError(404, f"Campaign not found: {campaign_id}")
         return campaign
 
+    def _campaign_json(self, campaign: Campaign, now: datetime) -> dict[str, Any]:
+        return campaign.to_json(now, self.reading("sinch_not_handled_scope"))
+
     def _customer(self, campaign: Campaign, customer_id: str) -> Customer:
         customer = campaign.customers.get(normalise_id(customer_id, "customerId"))
         if customer is None:
@@ -115,7 +122,7 @@ class SinchSandbox(SinchState):
             now = utcnow()
             answer = []
             for campaign in self.campaigns.values():
-                item = campaign.to_json(now)
+                item = self._campaign_json(campaign, now)
                 if not matches(item):
                     continue
                 if statistics:
@@ -130,7 +137,7 @@ class SinchSandbox(SinchState):
         @router.get("/campaigns/{campaign_id}")
         async def get_campaign(campaign_id: str, request: Request) -> Response:
             require_accept(request, JSON)
-            return JSONResponse(self._campaign(campaign_id).to_json(utcnow()))
+            return JSONResponse(self._campaign_json(self._campaign(campaign_id), utcnow()))
 
         @router.put("/campaigns/{campaign_id}")
         async def update_campaign(campaign_id: str, request: Request) -> Response:
@@ -143,7 +150,7 @@ class SinchSandbox(SinchState):
         @router.put("/campaigns/{campaign_id}/status")
         async def set_status(campaign_id: str, request: Request) -> Response:
             campaign = self._campaign(campaign_id)
-            status = (await read_body(request, TEXT)).decode(errors="replace").strip()
+            status = await read_status_body(request, self.reading("sinch_status_body"))
             if status not in SETTABLE_STATUSES:
                 raise invalid("status", status, "Value can be one of Passive, Active")
             campaign.set_status(status)
@@ -170,6 +177,8 @@ class SinchSandbox(SinchState):
             include_script = parse_bool(query.get("includeScript"), "includeScript")
             offset = parse_int(query.get("offset", "0"), "offset", 0)
             limit = parse_int(query.get("limit", "100"), "limit", 1, self.max_page_size)
+            if self.reading("sinch_page_limit") == "capped":
+                limit = min(limit, PAGE_CAP)  # the reading: the server caps a page below the limit asked
             agents = agent_id_set(query)
             has_attribute = attribute_filter(query.get("attributeName"), query.get("attributeValue"))
             found = [
@@ -181,10 +190,15 @@ class SinchSandbox(SinchState):
 
         @router.post("/campaigns/{campaign_id}/customers", status_code=201)
         async def add_customer(campaign_id: str, request: Request) -> Response:
-            require_accept(request, HTML, TEXT)
+            as_json = self.reading("sinch_created_id_form") == "json_object"
+            require_accept(request, *((JSON,) if as_json else (HTML, TEXT)))
             campaign = self._campaign(campaign_id)
-            customer = new_customer(campaign, await read_json_body(request), set(), self.new_id)
+            body = await read_json_body(request)
+            refuse_attribute_arrays([body], self.reading("sinch_attributes_form"))
+            customer = new_customer(campaign, body, set(), self.new_id)
             campaign.customers[customer.id] = customer
+            if as_json:  # the reading: a JSON-only resource answers {"id": ...} and no Location
+                return JSONResponse({"id": customer.id}, status_code=201)
             location = str(request.url_for("get_customer", campaign_id=campaign.id, customer_id=customer.id))
             return Response(customer.id, status_code=201, media_type=HTML, headers={"Location": location})
 
@@ -215,6 +229,7 @@ class SinchSandbox(SinchState):
                 raise ObiError(
                     413, f"Too many customers: {len(items)} (at most {self.max_list_size} per request)"
                 )
+            refuse_attribute_arrays(items, self.reading("sinch_attributes_form"))
             return JSONResponse(self._add_customer_list(campaign, items, stop_if_invalid))
 
         @router.get("/statistics")

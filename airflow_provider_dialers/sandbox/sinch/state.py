@@ -169,16 +169,22 @@ class Campaign:
         default_factory=lambda: GrowingIndex(lambda customer: customer.external_id), repr=False, compare=False
     )
 
-    def counters(self, now: datetime) -> dict[str, int]:
+    def counters(self, now: datetime, not_handled_scope: str = "includes") -> dict[str, int]:
+        """The counters; ``notHandled`` includes MAXCALLS and filtered customers or excludes them, as
+        the ``sinch_not_handled_scope`` reading says (sandbox/sinch/readings.py)."""
         customers = list(self.customers.values())
         handled = sum(c.handled for c in customers)
+        max_calls, filtered = sum(c.result == MAXCALLS for c in customers), 0  # Sandbox choice: no filters
+        not_handled = len(customers) - handled
+        if not_handled_scope == "excludes":
+            not_handled -= max_calls + filtered
         return {
             "total": len(customers),
             "handled": handled,
-            "notHandled": len(customers) - handled,
+            "notHandled": not_handled,
             "callable": sum(c.callable_at(now) for c in customers),
-            "maxCalls": sum(c.result == MAXCALLS for c in customers),
-            "filtered": 0,  # Sandbox choice: no customer filters are simulated.
+            "maxCalls": max_calls,
+            "filtered": filtered,
         }
 
     def external_id_taken(self, external_id: str) -> bool:
@@ -188,7 +194,7 @@ class Campaign:
     def set_status(self, status: str) -> None:
         self.status, self.dialer_status = status, SETTABLE_STATUSES[status]
 
-    def to_json(self, now: datetime) -> dict[str, Any]:
+    def to_json(self, now: datetime, not_handled_scope: str = "includes") -> dict[str, Any]:
         dialer_name, dialer_type = DIALERS[self.dialer_id]
         body = {
             "id": self.id,
@@ -204,7 +210,7 @@ class Campaign:
             "queueId": self.queue_id,
             "queueName": QUEUES.get(self.queue_id),
             "customIvrNumber": self.custom_ivr_number,
-            **self.counters(now),
+            **self.counters(now, not_handled_scope),
             "startDate": iso(self.start_date),
             "endDate": iso(self.end_date),
             "registered": iso(self.registered),
@@ -315,7 +321,7 @@ class SinchState(VendorSandbox):
         now = utcnow()
         return {
             "campaigns": {
-                cid: {**c.to_json(now), "retryCount": c.retry_count,
+                cid: {**c.to_json(now, self.reading("sinch_not_handled_scope")), "retryCount": c.retry_count,
                       "customers": [cust.to_json(include_script=True) for cust in c.customers.values()]}
                 for cid, c in self.campaigns.items()
             },

@@ -245,6 +245,16 @@ def parse_attributes(value: Any) -> list[dict[str, str]]:
     return [{"name": a["name"], "value": a["value"]} for a in value]
 
 
+def refuse_attribute_arrays(items: list[Any], reading: str) -> None:
+    """Under the ``sinch_attributes_form`` reading ``wrapper_only`` (sandbox/sinch/readings.py) the
+    body binds only the examples' ``{"attribute": [...]}``: an array anywhere fails the whole request,
+    as a JSON binding that cannot read it would (nothing is added)."""
+    if reading != "wrapper_only":
+        return
+    if any(isinstance(item, dict) and isinstance(item.get("attributes"), list) for item in items):
+        raise invalid("attributes", "an array", 'expected an object {"attribute": [...]}')
+
+
 def parse_numbers(numbers: Any, attributes: list[dict[str, str]]) -> list[str]:
     """The customer's numbers: from ``numbers`` (";"-separated, a trailing ";" allowed as in the
     reference's example), else from attributes Phone1..Phone3 (Phone1 required)."""
@@ -365,6 +375,17 @@ async def read_body(request: Request, media_type: str) -> bytes:
     if content_type != media_type:
         raise ObiError(415, f"Unsupported media type: {content_type or 'none'}; send {media_type}")
     return await request.body()
+
+
+async def read_status_body(request: Request, reading: str) -> str:
+    """The word of ``PUT /campaigns/{id}/status``: text/plain under the ``sinch_status_body`` reading
+    ``text_plain``; under ``application_json`` only a JSON string (415 for any other media type)."""
+    if reading == "application_json":
+        word = await read_json_body(request)
+        if not isinstance(word, str):
+            raise invalid("status", word, 'expected a JSON string such as "Active"')
+        return word.strip()
+    return (await read_body(request, TEXT)).decode(errors="replace").strip()
 
 
 async def read_json_body(request: Request) -> Any:

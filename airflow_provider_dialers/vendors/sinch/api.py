@@ -20,18 +20,25 @@ from airflow_provider_dialers.errors import (
     DialerAuthError,
     DialerError,
     DialerNotSupportedError,
+    DialerRequestError,
     DialerResponseError,
 )
 from airflow_provider_dialers.vendors.sinch.auth import SinchBasicAuth
 from airflow_provider_dialers.vendors.sinch.wire import (
     API_ROOT,
+    ATTRIBUTES_FORM,
     CAMPAIGN_SEARCH_FIELDS,
-    CREATED_ID_MEDIA_TYPE,
+    CREATED_ID_ACCEPT,
     CUSTOMER_SEARCH_FIELDS,
+    DEFAULT_PAGE_SIZE,
     GUID,
     JSON,
+    PAGE_LIMIT,
+    READINGS,
     RECOMMENDED_LIST_SIZE,
     SETTABLE_CAMPAIGN_STATUSES,
+    SMALLEST_PLAUSIBLE_CAP,
+    STATUS_BODY,
     VENDOR_NAME,
     CustomerFields,
     CustomerListResult,
@@ -44,7 +51,9 @@ from airflow_provider_dialers.vendors.sinch.wire import (
     parse_customer,
     path_segment,
     query_params,
+    refuses_attribute_array,
     search_fields,
+    with_attribute_form,
 )
 
 
@@ -59,7 +68,12 @@ class SinchObiApi(DialerHook):
     default_conn_name = "sinch_obi_default"
     hook_name = "Sinch Contact Center OBI"
     vendor_name: ClassVar[str] = VENDOR_NAME
+    api_root = API_ROOT
     extra_fields: ClassVar[tuple[str, ...]] = ("verify", "timeout", "api_key")
+    #: The reference's silent points this client handles either way (wire.READINGS; docs/readings.md).
+    known_readings: ClassVar[Mapping[str, tuple[str, ...]]] = READINGS
+    #: The page size a ``capped`` server was seen to cap ``limit`` at (``sinch_page_limit``).
+    _page_cap: int | None = None
 
     def build_auth(self) -> CredentialAuth:
         return SinchBasicAuth(self)
@@ -237,13 +251,27 @@ class SinchObiApi(DialerHook):
                 f"not {status!r}",
                 vendor=self.vendor_name,
             )
-        self._call(
-            "PUT",
-            self._campaign_path(campaign_id, "status"),
-            retry_safe=True,
-            content_type="text/plain",
-            data=wanted.encode("ascii"),
-        )
+        # Sent as text/plain, the endpoint's own "Body Media type: text/plain", unless this server
+        # is known to want JSON (sinch_status_body): the header rules also say "To POST/PUT JSON data,
+        # the request must have Content-Type = application/json". A 415 means nothing was done, so
+        # the word then goes again as the JSON string "Active", and that form is remembered.
+        path, known = self._campaign_path(campaign_id, "status"), self.reading(STATUS_BODY)
+        try:
+            self._put_status(path, wanted, as_json=known == "application_json")
+        except DialerRequestError as exc:
+            if known is not None or exc.status_code != 415:
+                raise
+            self._put_status(path, wanted, as_json=True)
+            self.learn(STATUS_BODY, "application_json")
+        else:
+            if known is None:
+                self.learn(STATUS_BODY, "text_plain")
+
+    def _put_status(self, path: str, word: str, *, as_json: bool) -> None:
+        if as_json:
+            self._call("PUT", path, retry_safe=True, content_type=JSON, json_body=word)
+        else:
+            self._call("PUT", path, retry_safe=True, content_type="text/plain", data=word.encode("ascii"))
 
     def get_customer_result_statistics(self, campaign_id: str) -> list[dict[str, Any]]:
         """Customers counted per (``result``, ``callResult``, ``classifier``):
@@ -313,15 +341,36 @@ class SinchObiApi(DialerHook):
     ) -> Iterator[dict[str, Any]]:
         """Every customer matching ``search`` (the keywords of :meth:`list_customers`), page by page.
 
+        The reference gives ``limit`` a default (100) but no maximum, and no total: a server may cap
+        a page below the limit asked (``sinch_page_limit``), so a short page is not always the end.
+        A short page of :data:`SMALLEST_PLAUSIBLE_CAP` items or more is confirmed with one more
+        request while the server's reading is unknown; a next page with customers shows a cap,
+        remembered (with its size) for the hook's life; a full page of 100 shows the limit is honoured.
+
         Retry-safe: yes (read-only).
         """
-        offset = 0
+        offset, unconfirmed = 0, None  # unconfirmed: the size of a short page that may be a cap
         while True:
             page = self.list_customers(campaign_id, offset=offset, limit=page_size, **search)
+            if page and unconfirmed is not None:
+                self._page_cap = unconfirmed
+                self.learn(PAGE_LIMIT, "capped")
             yield from page
-            if len(page) < page_size:
+            if not self._may_have_more(len(page), page_size):
                 return
+            unconfirmed = len(page) if len(page) < page_size and self.reading(PAGE_LIMIT) is None else None
             offset += len(page)
+
+    def _may_have_more(self, got: int, asked: int) -> bool:
+        """Whether a page of ``got`` customers, ``asked`` for, may be followed by more."""
+        if got >= asked:
+            if asked >= DEFAULT_PAGE_SIZE and self.reading(PAGE_LIMIT) is None:
+                self.learn(PAGE_LIMIT, "honoured")
+            return True
+        reading = self.reading(PAGE_LIMIT)
+        if reading == "capped":
+            return got > 0 and (self._page_cap is None or got >= self._page_cap)
+        return reading is None and got >= SMALLEST_PLAUSIBLE_CAP
 
     def get_customer(self, campaign_id: str, customer_id: str) -> dict[str, Any]:
         """One customer: ``GET /RI/obi/campaigns/{campaignId}/customers/{customerId}``.
@@ -343,23 +392,26 @@ class SinchObiApi(DialerHook):
         """
         customer = customer_record(**fields)
         path = self._campaign_path(campaign_id, "customers")
-        response = self._call(
-            "POST",
-            path,
-            retry_safe=fields.get("external_id") is not None,
-            accept=CREATED_ID_MEDIA_TYPE,
-            content_type=JSON,
-            json_body=customer,
-        )
+        # Accept: the reference's text/html first, JSON next (sinch_created_id_form): see _created_id.
+        response = self._post_customers(path, customer, retry_safe=fields.get("external_id") is not None,
+                                        accept=CREATED_ID_ACCEPT)
         customer_id = self._created_id(response)
         self.log.info("Added customer %s to campaign %s", customer_id, campaign_id)
         return customer_id
 
     def _created_id(self, response: requests.Response) -> str:
-        """The id a create answered: the body (text/html), else the last segment of ``Location``."""
+        """The id a create answered: the body (text/html, or a JSON string), its ``id`` when it is a
+        JSON object (a JSON-only resource, ``sinch_created_id_form``), else the end of ``Location``."""
         body = response.text.strip().strip('"')
         if GUID.fullmatch(body):
             return body
+        if body.startswith("{"):
+            try:
+                body = str(response.json().get("id", ""))
+            except (ValueError, AttributeError):
+                body = ""
+            if GUID.fullmatch(body):
+                return body
         location_tail = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
         if GUID.fullmatch(location_tail):
             return location_tail
@@ -396,13 +448,9 @@ class SinchObiApi(DialerHook):
                 len(bodies), RECOMMENDED_LIST_SIZE,
             )
         path = self._campaign_path(campaign_id, "customers", "list")
-        response = self._call(
-            "POST",
-            path,
-            retry_safe=all(body.get("externalId") for body in bodies),
-            content_type=JSON,
+        response = self._post_customers(
+            path, bodies, retry_safe=all(body.get("externalId") for body in bodies),
             params=query_params(stopProcessIfInvalidEntriesFound=stop_if_invalid),
-            json_body=bodies,
         )
         result = customer_list_result(self._decode(response, list, f"POST {path}"), bodies, f"POST {path}",
                                       replayed=getattr(response, "dialer_replayed", False))
@@ -412,6 +460,44 @@ class SinchObiApi(DialerHook):
             " (nothing added: stopProcessIfInvalidEntriesFound)" if result.stopped else "",
         )
         return result
+
+    def _post_customers(self, path: str, customers: Any, **call: Any) -> requests.Response:
+        """POST one customer or a list, the attributes in the form this server binds.
+
+        The schema's array is sent (INDEX.md: where the examples contradict the schema, the schema
+        is sent) unless the server is known to bind only the examples' ``{"attribute": [...]}``
+        (``sinch_attributes_form``). A whole-request 400 naming ``attributes`` added nothing, so the
+        same customers then go again wrapped; if the wrapper binds, that form is remembered.
+        """
+        known = self.reading(ATTRIBUTES_FORM)
+        items = customers if isinstance(customers, list) else [customers]
+        if not any(isinstance(item.get("attributes"), list) for item in items):
+            return self._call("POST", path, content_type=JSON, json_body=customers, **call)
+        try:
+            response = self._call("POST", path, content_type=JSON, **call,
+                                  json_body=self._attribute_form(customers, known == "wrapper_only"))
+        except DialerRequestError as exc:
+            if known is not None or not refuses_attribute_array(exc.status_code, exc.vendor_message):
+                raise
+        else:
+            if known is None:
+                self.learn(ATTRIBUTES_FORM, "array_accepted")
+            return response
+        try:
+            wrapped = self._attribute_form(customers, True)
+            response = self._call("POST", path, content_type=JSON, json_body=wrapped, **call)
+        except DialerRequestError as exc:
+            if not refuses_attribute_array(exc.status_code, exc.vendor_message):
+                self.learn(ATTRIBUTES_FORM, "wrapper_only")  # the wrapper bound; the refusal is another
+            raise
+        self.learn(ATTRIBUTES_FORM, "wrapper_only")
+        return response
+
+    @staticmethod
+    def _attribute_form(customers: Any, wrapped: bool) -> Any:
+        if isinstance(customers, list):
+            return [with_attribute_form(customer, wrapped) for customer in customers]
+        return with_attribute_form(customers, wrapped)
 
     def delete_customer(self, campaign_id: str, customer_id: str, *, missing_ok: bool = False) -> bool:
         """Remove a customer from a campaign (204):

@@ -8,7 +8,7 @@ call's outcome is its ``callResult``, and ``classifier`` is the agent's wrap-up 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from airflow_provider_dialers.capabilities import (
@@ -16,6 +16,7 @@ from airflow_provider_dialers.capabilities import (
     CampaignProgress,
     CampaignStatusWord,
     CampaignSummary,
+    ContactRecord,
     ContactRow,
     ContactState,
     DncResult,
@@ -27,16 +28,23 @@ from airflow_provider_dialers.contacts import ContactError, PhoneOptions, normal
 from airflow_provider_dialers.errors import DialerRequestError, DialerValidationError
 from airflow_provider_dialers.vendors.sinch.api import SinchObiApi
 from airflow_provider_dialers.vendors.sinch.records import (
+    RecentIds,
     campaign_progress,
+    contact_record,
     contact_state,
     customer_from_callback,
     customer_from_contact,
     duplicate_in_batch,
+    not_handled_scope_of,
     outcome_from_item,
+    result_searches,
+    wanted_states,
 )
 from airflow_provider_dialers.vendors.sinch.wire import (
     CAMPAIGN_STATUS_BY_WORD,
+    DEFAULT_PAGE_SIZE,
     GUID,
+    NOT_HANDLED_SCOPE,
     RECOMMENDED_LIST_SIZE,
 )
 
@@ -139,7 +147,13 @@ class SinchObiHook(SinchObiApi):
         two requests whatever the campaign's size. "Complete" is defined in
         :func:`~airflow_provider_dialers.vendors.sinch.records.campaign_progress`."""
         campaign = self.get_campaign(campaign_id)
-        return campaign_progress(campaign_id, campaign, self.get_customer_result_statistics(campaign_id))
+        scope = self.reading(NOT_HANDLED_SCOPE)
+        if scope is None:  # told by the counters once a campaign has MAXCALLS or filtered customers
+            scope = not_handled_scope_of(campaign)
+            if scope is not None:
+                self.learn(NOT_HANDLED_SCOPE, scope)
+        return campaign_progress(campaign_id, campaign, self.get_customer_result_statistics(campaign_id),
+                                 not_handled_scope=scope)
 
     def get_contact_state(self, campaign_id: str, contact_ref: str) -> ContactState:
         """A customer's ``result`` (terminal or not), ``callCount`` and last call, found by
@@ -155,6 +169,44 @@ class SinchObiHook(SinchObiApi):
             f"campaign {campaign_id} has no customer with externalId, id or number {ref!r}",
             vendor=self.vendor_name, status_code=404,
         )
+
+    def iter_contact_states(self, campaign_id: str, states: Collection[str] | None = None) -> Iterator[ContactRecord]:
+        """Every customer of the campaign, in any state or those whose state is in ``states``,
+        streamed page by page from ``GET /campaigns/{id}/customers`` (offset/limit).
+
+        ``state`` and ``terminal`` are those :meth:`get_contact_state` reports (``NOT_HANDLED``,
+        ``DIALING``, ``SUCCESS``, ``MAXCALLS`` ...; ``states`` in any case, ``""`` meaning
+        ``NOT_HANDLED``); ``contact_ref`` is the customer id, ``external_id`` its ``externalId``,
+        ``phone`` the first of its ``numbers``, ``attempts`` its ``callCount``, ``last_result`` its
+        ``callResult`` and ``last_change`` its ``modificationDate`` (ISO 8601, UTC).
+
+        Cost: 100 customers a request (the reference's default ``limit``), so **10 requests per
+        1,000 customers** listed, plus one when the count is a multiple of 100; **20** on a server
+        that caps pages at 50 (``sinch_page_limit`` ``capped``, plus one request the first time, which
+        learns the cap). Only ``SUCCESS``/``REFUSAL`` are searched on the server (``result=``; one
+        listing each), so asking only for those costs 10 per 1,000 customers in them; any other
+        ``states`` lists the whole campaign and filters here. Nothing is requested until the first
+        record is asked for, and one page is held at a time.
+
+        While the campaign dials, each customer is listed once: the whole listing's members do not
+        change with their state (a state search is used only for results no customer leaves), and a
+        customer listed twice because others joined before the offset between two requests is
+        dropped (the last 1,000 ids are remembered). The reference names no sort order: a customer
+        deleted during the listing can make the next page skip one.
+
+        Retry-safe: yes (read-only).
+        """
+        wanted = wanted_states(states)
+        if wanted is not None and not wanted:
+            return
+        recent = RecentIds()
+        for search in result_searches(wanted):
+            for customer in self.iter_customers(campaign_id, page_size=DEFAULT_PAGE_SIZE, filters=search):
+                if not recent.first_sighting(str(customer.get("id"))):
+                    continue
+                record = contact_record(customer)
+                if wanted is None or record.state.upper() in wanted:
+                    yield record
 
     # -- capability helpers ---------------------------------------------------------------------------
     def _refuse_update(self, options: UploadOptions) -> None:

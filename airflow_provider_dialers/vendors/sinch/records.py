@@ -9,20 +9,28 @@ No HTTP here. A :class:`~airflow_provider_dialers.contacts.Contact` becomes the 
 
 checked against the OBI's documented limits first (:class:`ContactError` names the model's field).
 The other direction turns a per-item answer into a :class:`RowOutcome`, a customer into a
-:class:`ContactState` and a campaign's counters into a :class:`CampaignProgress`.
+:class:`ContactState` (or, listed, a :class:`ContactRecord`) and a campaign's counters into a
+:class:`CampaignProgress`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import pendulum
 
-from airflow_provider_dialers.capabilities import CampaignProgress, ContactState, RowOutcome, RowStatus
+from airflow_provider_dialers.capabilities import (
+    CampaignProgress,
+    ContactRecord,
+    ContactState,
+    RowOutcome,
+    RowStatus,
+)
 from airflow_provider_dialers.contacts import Callback, Contact, ContactError, dedupe_key
 from airflow_provider_dialers.vendors.sinch.wire import GUID, CustomerItemResult
 
@@ -182,16 +190,22 @@ HISTORY_FIELDS = ("id", "externalId", "numbers", "callResult", "classifier", "la
                   "modificationDate", "agentId")
 
 
-def contact_state(contact_ref: str, customer: Mapping[str, Any]) -> ContactState:
-    """A customer as a :class:`ContactState`: its result's name (``NOT_HANDLED`` for the empty
-    result) and whether it is terminal. A result this module does not know is terminal when the
-    customer's ``date`` is the OBI's "never again" (year 9999)."""
+def state_of(customer: Mapping[str, Any]) -> tuple[str, bool]:
+    """(the customer's state word, whether it is terminal): its result's name (``NOT_HANDLED`` for
+    the empty result). A result this module does not know is its own word, terminal when the
+    customer's ``date`` is the OBI's "never again" (year 9999). The one rule behind
+    :func:`contact_state` and :func:`contact_record`."""
     raw = customer.get("result") or ""
     try:
         result = CustomerResult(raw)
-        state, terminal = result.name, result in TERMINAL_RESULTS
     except ValueError:
-        state, terminal = raw, str(customer.get("date", "")).startswith(str(NEVER_AGAIN_YEAR))
+        return raw, str(customer.get("date", "")).startswith(str(NEVER_AGAIN_YEAR))
+    return result.name, result in TERMINAL_RESULTS
+
+
+def contact_state(contact_ref: str, customer: Mapping[str, Any]) -> ContactState:
+    """A customer as a :class:`ContactState` (state and terminal: :func:`state_of`)."""
+    state, terminal = state_of(customer)
     return ContactState(
         contact_ref=contact_ref,
         state=state,
@@ -199,6 +213,107 @@ def contact_state(contact_ref: str, customer: Mapping[str, Any]) -> ContactState
         attempts=customer.get("callCount"),
         history={name: customer[name] for name in HISTORY_FIELDS if customer.get(name) is not None},
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Customers as listed -> ContactRecord (iter_contact_states)
+# --------------------------------------------------------------------------------------------
+
+#: Results a customer never leaves (handled). A server-side ``result=`` search by them loses nobody
+#: while the campaign dials; by any other result (not handled, DIALING, BUSY, NOANSWER, or MAXCALLS,
+#: which a raised RetryCount reopens) customers leave the matches between two pages, the offsets
+#: of the next page shift back, and some are never listed: those are filtered client-side.
+SETTLED_RESULTS = frozenset({CustomerResult.SUCCESS, CustomerResult.REFUSAL})
+#: How many of the last customer ids a listing remembers to drop one listed twice (see RecentIds).
+RECENT_IDS = 1000
+
+
+def contact_record(customer: Mapping[str, Any]) -> ContactRecord:
+    """A listed customer as a :class:`ContactRecord`: ``contact_ref`` its id, ``phone`` the first
+    of its ``numbers``, ``state``/``terminal`` as :func:`state_of` (the same as
+    :func:`contact_state`), ``attempts`` its ``callCount``, ``last_result`` its ``callResult``,
+    ``last_change`` its ``modificationDate`` in UTC."""
+    state, terminal = state_of(customer)
+    external_id = customer.get("externalId")
+    return ContactRecord(
+        contact_ref=str(customer.get("id") or ""),
+        external_id=None if external_id in (None, "") else str(external_id),
+        phone=first_number(customer),
+        state=state,
+        terminal=terminal,
+        attempts=customer.get("callCount"),
+        last_result=customer.get("callResult") or None,
+        last_change=utc_iso(customer.get("modificationDate")),
+    )
+
+
+def first_number(customer: Mapping[str, Any]) -> str | None:
+    """The first of a customer's ``;``-separated ``numbers`` as stored; without numbers, its
+    ``Phone1`` attribute ("attributes Phone1, Phone2 and Phone3 are created based on numbers")."""
+    numbers = [number.strip() for number in str(customer.get("numbers") or "").split(";")]
+    if numbers[0]:
+        return numbers[0]
+    phones = (a.get("value") for a in customer.get("attributes") or () if str(a.get("name")).lower() == "phone1")
+    return next((str(value) for value in phones if value), None)
+
+
+def utc_iso(value: Any) -> str | None:
+    """An OBI time (``2020-09-29T12:58:28.393Z``; one without an offset is UTC, as the reference's
+    times are) as ISO 8601 in UTC; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = pendulum.parse(str(value))
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        return None
+    if not isinstance(moment, datetime):
+        return None
+    return pendulum.instance(moment).in_timezone("UTC").isoformat()
+
+
+def wanted_states(states: Collection[str] | None) -> frozenset[str] | None:
+    """The state words asked for, upper-cased (``""``, the OBI's own empty result, is
+    ``NOT_HANDLED``); None: every state."""
+    if states is None:
+        return None
+    if isinstance(states, str):
+        states = (states,)
+    return frozenset(str(word).strip().upper() or CustomerResult.NOT_HANDLED.name for word in states)
+
+
+def result_searches(wanted: frozenset[str] | None) -> list[dict[str, str]]:
+    """The listings that find the customers in ``wanted``: one server-side ``result=`` search per
+    state when every state asked for is settled (:data:`SETTLED_RESULTS`), else one listing of
+    the whole campaign (``{}``), filtered client-side."""
+    settled = {result.name: result.value for result in SETTLED_RESULTS}
+    if wanted and wanted <= settled.keys():
+        return [{"result": settled[word]} for word in sorted(wanted)]
+    return [{}]
+
+
+class RecentIds:
+    """The last ``size`` customer ids a listing yielded, to drop a customer listed twice.
+
+    Offset paging lists a customer twice when customers join the listing before the offset between
+    two page requests (added to the campaign where the server's order puts them, or newly matching
+    a ``result=`` search): the next page then starts that many places back. Remembering the last
+    ``size`` ids covers a shift of up to ``size`` customers between two requests, in memory that
+    does not grow with the campaign.
+    """
+
+    def __init__(self, size: int = RECENT_IDS) -> None:
+        self._order: deque[str] = deque(maxlen=size)
+        self._ids: set[str] = set()
+
+    def first_sighting(self, customer_id: str) -> bool:
+        """Remember ``customer_id``; False if it is among the last ``size`` remembered."""
+        if customer_id in self._ids:
+            return False
+        if len(self._order) == self._order.maxlen:
+            self._ids.discard(self._order[0])
+        self._order.append(customer_id)
+        self._ids.add(customer_id)
+        return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,18 +325,28 @@ STOPPED_STATUSES = frozenset({"Expired", "Invalid", "Deleted", "Quota"})
 
 
 def campaign_progress(
-    campaign_id: str, campaign: Mapping[str, Any], result_statistics: Sequence[Mapping[str, Any]]
+    campaign_id: str,
+    campaign: Mapping[str, Any],
+    result_statistics: Sequence[Mapping[str, Any]],
+    *,
+    not_handled_scope: str | None = None,
 ) -> CampaignProgress:
     """Progress from ``GET /campaigns/{id}`` and ``GET .../customerResultStatistics``.
 
-    ``pending`` = ``notHandled`` - ``maxCalls`` - ``filtered``: customers the dialer may still
-    call (``notHandled`` also counts the MAXCALLS and filtered ones, which it will not).
+    ``pending``: customers the dialer may still call. The reference does not say whether
+    ``notHandled`` counts the MAXCALLS and filtered customers, which it will not call
+    (``not_handled_scope``, switch ``sinch_not_handled_scope``): ``includes`` gives
+    ``notHandled - maxCalls - filtered``, ``excludes`` gives ``notHandled``. Unknown (None), the
+    counters tell it when they can (:func:`not_handled_scope_of`); when they cannot, the customers
+    whose ``result`` is not final in ``result_statistics`` are counted instead (``includes`` when
+    there are no statistics either).
     Complete means the campaign has customers and none pending; without those counters, the
     campaign's own word: ``status`` Handled or ``dialerStatus`` COMPLETED. A Handled campaign with
     customers added since is not complete (it dials them only once activated again).
     """
     status = campaign.get("status")
-    total, pending = campaign.get("total"), _pending(campaign)
+    total = campaign.get("total")
+    pending = _pending(campaign, not_handled_scope or not_handled_scope_of(campaign), result_statistics)
     if total is None or pending is None:
         complete = status == "Handled" or campaign.get("dialerStatus") == "COMPLETED"
     else:
@@ -237,10 +362,34 @@ def campaign_progress(
     )
 
 
-def _pending(campaign: Mapping[str, Any]) -> int | None:
-    if campaign.get("notHandled") is None:
+def not_handled_scope_of(campaign: Mapping[str, Any]) -> str | None:
+    """``includes`` when ``handled + notHandled == total``, ``excludes`` when ``handled + notHandled
+    + maxCalls + filtered == total``; None when the counters cannot tell (no MAXCALLS or filtered
+    customers: both hold, and both readings give the same pending) or neither holds."""
+    counters = [campaign.get(name) for name in ("total", "handled", "notHandled")]
+    others = (campaign.get("maxCalls") or 0) + (campaign.get("filtered") or 0)
+    if any(not isinstance(value, int) for value in counters) or others == 0:
         return None
-    return max(0, campaign["notHandled"] - campaign.get("maxCalls", 0) - campaign.get("filtered", 0))
+    total, handled, not_handled = counters
+    if handled + not_handled == total:
+        return "includes"
+    return "excludes" if handled + not_handled + others == total else None
+
+
+def _pending(
+    campaign: Mapping[str, Any], scope: str | None, result_statistics: Sequence[Mapping[str, Any]]
+) -> int | None:
+    not_handled = campaign.get("notHandled")
+    if not_handled is None:
+        return None
+    others = (campaign.get("maxCalls") or 0) + (campaign.get("filtered") or 0)
+    if scope == "excludes":
+        return max(0, not_handled)
+    if scope is None and others and result_statistics:
+        # The counters do not tell: count the customers whose result is not final.
+        return sum(int(group.get("count") or 0) for group in result_statistics
+                   if (group.get("result") or "") not in TERMINAL_RESULTS)
+    return max(0, not_handled - others)  # includes (also the last resort: no statistics to count)
 
 
 def _outcome_counts(result_statistics: Sequence[Mapping[str, Any]]) -> dict[str, int]:

@@ -41,6 +41,30 @@ SETTABLE_CAMPAIGN_STATUSES = ("Active", "Passive")
 RECOMMENDED_LIST_SIZE = 100
 #: The capability interface's campaign states -> the OBI's settable statuses.
 CAMPAIGN_STATUS_BY_WORD = {"running": "Active", "paused": "Passive"}
+#: ``limit``'s documented default: a full page this large shows the server honours the limit asked.
+DEFAULT_PAGE_SIZE = 100
+#: A short page at least this long may be a server's cap, not the end (``sinch_page_limit``): it is
+#: confirmed with one more request. No list API caps pages below it, so shorter pages end a listing.
+SMALLEST_PLAUSIBLE_CAP = 10
+#: Accept of a POST that returns a created id: the reference's text/html first; a JSON-only resource
+#: answers ``{"id": ...}`` instead of a 406 (``sinch_created_id_form``).
+CREATED_ID_ACCEPT = "text/html, application/json;q=0.9, */*;q=0.1"
+
+# Where the reference is silent or contradicts itself (docs/readings.md): the switches of the
+# connection extra ``readings`` and the readings a server may take (the sandbox's names too).
+ATTRIBUTES_FORM, STATUS_BODY, PAGE_LIMIT, NOT_HANDLED_SCOPE, CREATED_ID_FORM = (
+    "sinch_attributes_form", "sinch_status_body", "sinch_page_limit", "sinch_not_handled_scope",
+    "sinch_created_id_form",
+)
+READINGS: dict[str, tuple[str, ...]] = {
+    ATTRIBUTES_FORM: ("array_accepted", "wrapper_only"),
+    STATUS_BODY: ("text_plain", "application_json"),
+    PAGE_LIMIT: ("honoured", "capped"),
+    NOT_HANDLED_SCOPE: ("includes", "excludes"),
+    CREATED_ID_FORM: ("text_html_id", "json_object"),
+}
+#: A refusal naming the customers' ``attributes`` (a binding that wants the examples' wrapper).
+_ATTRIBUTES_NAMED = re.compile(r"\battributes\b", re.IGNORECASE)
 
 #: An id32 or id36 GUID (campaign, customer, queue, dialer and user ids).
 GUID = re.compile(r"[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
@@ -90,6 +114,19 @@ def attribute_list(value: Any) -> list[dict[str, str]]:
             attributes.append({"name": item["name"], "value": _text(item.get("value"))})
         return attributes
     raise ValueError(f"attributes must be a list of {{name, value}} objects, got {type(value).__name__}")
+
+
+def with_attribute_form(customer: dict[str, Any], wrapped: bool) -> dict[str, Any]:
+    """``customer`` (normalised) with its attributes as the schema's array, or ``wrapped`` as the
+    reference examples' ``{"attribute": [...]}``."""
+    if not wrapped or not isinstance(customer.get("attributes"), list):
+        return customer
+    return {**customer, "attributes": {"attribute": customer["attributes"]}}
+
+
+def refuses_attribute_array(status_code: int | None, message: str | None) -> bool:
+    """Whether a whole-request refusal is a binding that cannot read ``attributes`` as an array."""
+    return status_code == 400 and bool(_ATTRIBUTES_NAMED.search(message or ""))
 
 
 def _text(value: Any) -> str:
