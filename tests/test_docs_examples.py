@@ -1,10 +1,11 @@
 """The documentation's examples run: every ```python block of README.md and docs/*.md, against the sandbox.
 
 * A block that defines a DAG (``DAG(`` or ``@dag``) is written to a DAGs folder and run to success
-  with Airflow 3's ``dag.test()``, in one long-lived child process (``tests/data/docs/dag_runner.py``)
-  with its own SQLite metadata DB. Its first ``dag.test()`` builds Airflow's in-process Execution API
-  (the slow part); it does that while this process runs the other blocks. The sandbox dials at
-  200 contacts a second for DAG blocks, as ``./scripts/demo.sh`` runs it, so sensors see campaigns end.
+  with Airflow 3's ``dag.test()``, in the session's long-lived child process (the ``dag_runner``
+  fixture, ``tests/dag_runner.py``) with its own SQLite metadata DB. Its first ``dag.test()`` builds
+  Airflow's in-process Execution API (the slow part); it does that while this process runs the other
+  blocks. The sandbox dials at 200 contacts a second for DAG blocks, as ``./scripts/demo.sh`` runs
+  it, so sensors see campaigns end.
 * Every other block (hook calls, the contact model, the sandbox from Python) is ``exec``'d here,
   against the session's sandbox in its seeded state, dialing only when the block says so itself
   (``SandboxClient.advance`` / ``configure``). Each block gets a fresh namespace, a fresh sandbox
@@ -18,15 +19,9 @@ and docs/*.md points at an existing file (and heading, for ``#anchors``).
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import re
-import subprocess
-import sys
 import textwrap
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,14 +29,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-RUNNER = ROOT / "tests" / "data" / "docs" / "dag_runner.py"
 README_MAX_LINES = 300
 #: Contacts per second each simulated dialer settles while a DAG example runs (the demo's rate).
 DAG_DIAL_RATE = 200
-#: Longest a DAG example may take once the runner is warm, seconds.
-DAG_TIMEOUT = 120
-#: Longest the runner may take to start (import Airflow, create its DB, build the Execution API).
-RUNNER_START_TIMEOUT = 240
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)")
 _DEFINES_DAG = re.compile(r"(^|\W)DAG\(|^\s*@dag\b", re.MULTILINE)
@@ -113,113 +103,7 @@ def test_example_runs(block: Block, sandbox, tmp_path, monkeypatch):
         os.environ.update(environ)
 
 
-# -- DAG blocks: dag.test() in the runner process ---------------------------------------------------
-
-class DagRunner:
-    """The child process that runs DAG files with ``dag.test()`` (see ``tests/data/docs/dag_runner.py``)."""
-
-    def __init__(self, home: Path, env: dict[str, str]) -> None:
-        self.home = home
-        self.dags = home / "dags"
-        self.dags.mkdir(parents=True, exist_ok=True)
-        self.env = env
-        self.process: subprocess.Popen | None = None
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.ready: dict | None = None
-
-    def start(self) -> None:
-        warmup = self.dags / "docs_warmup.py"
-        warmup.write_text(textwrap.dedent("""\
-            from airflow.sdk import dag, task
-
-            @dag(dag_id="docs_warmup", schedule=None)
-            def docs_warmup():
-                @task
-                def hello():
-                    return "ready"
-                hello()
-
-            docs_warmup()
-            """))
-        env = {**self.env, "AIRFLOW_HOME": str(self.home), "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
-               "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), self.env.get("PYTHONPATH")]))}
-        env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
-        self.lines = queue.Queue()
-        self.ready = None
-        self.process = subprocess.Popen(
-            [sys.executable, str(RUNNER), str(warmup)], cwd=self.home, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
-        threading.Thread(target=self._drain, args=(self.process, self.lines), daemon=True).start()
-
-    @staticmethod
-    def _drain(process: subprocess.Popen, lines: queue.Queue) -> None:
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    def _answer(self, timeout: float) -> tuple[dict | None, list[str]]:
-        """The next result line, and the output before it (None when the runner died or timed out)."""
-        output: list[str] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                self.stop()
-                output.append(f"(no answer within {timeout:.0f} s: the runner was stopped)")
-                return None, output
-            if line is None:
-                self.process = None
-                output.append("(the runner exited)")
-                return None, output
-            if line.startswith("DOCS-RESULT "):
-                return json.loads(line.removeprefix("DOCS-RESULT ")), output
-            output.append(line)
-
-    def wait_ready(self) -> None:
-        if self.process is None:
-            self.start()
-        if self.ready is None:
-            result, output = self._answer(RUNNER_START_TIMEOUT)
-            if not (result and result["ok"]):
-                raise RuntimeError("the DAG runner did not start:\n" + "\n".join(output[-80:]) + f"\n{result}")
-            self.ready = result
-
-    def run(self, path: Path) -> tuple[dict | None, list[str]]:
-        self.wait_ready()
-        self.process.stdin.write(json.dumps({"path": str(path)}) + "\n")
-        self.process.stdin.flush()
-        return self._answer(DAG_TIMEOUT)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.stdin:
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def dag_runner(sandbox_server, tmp_path_factory):
-    runner = DagRunner(tmp_path_factory.mktemp("docs-airflow-home"), dict(os.environ))
-    yield runner
-    runner.stop()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _start_the_dag_runner_early(request, sandbox_server):
-    """Start the runner with the module's first test, if DAG examples are selected: it warms up
-    (about 20 s of Airflow start-up) on the other core while the hook examples run."""
-    if any(getattr(item, "originalname", None) == "test_dag_example_runs_to_success"
-           for item in request.session.items):
-        request.getfixturevalue("dag_runner").start()
-
+# -- DAG blocks: dag.test() in the runner process (it starts with this module: tests/conftest.py) ----
 
 @pytest.mark.parametrize("block", DAG_BLOCKS, ids=[block.name for block in DAG_BLOCKS])
 def test_dag_example_runs_to_success(block: Block, sandbox, dag_runner):

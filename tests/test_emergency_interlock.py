@@ -13,6 +13,10 @@ from airflow_provider_dialers.operators import SetCampaignStatusOperator
 from airflow_provider_dialers.operators.emergency import emergency_state
 from tests.support import run_emergency as run
 
+# Every sandbox test here runs under each readings profile (the references' silent points read
+# one way, then the other: docs/readings.md).
+pytestmark = pytest.mark.readings_profiles
+
 ECM = "expertflow_ecm_default"
 ECM_PAUSED = "2"  # seeded paused
 

@@ -1,19 +1,24 @@
 """Example DAGs: import cleanly with no network access, and run end to end against the sandbox.
 
-What a run did is read from its tasks' return values (XComs) in the metadata DB, with the demo's
-reader, and from the lines its tasks log through the task logger (``airflow.task``).
+Each run is a ``dag.test()`` of the example DAG's file, with the run's ``conf`` (its Params
+overrides) as ``airflow dags test --conf`` gives it, in the session's long-lived runner process
+(the ``dag_runner`` fixture, ``tests/dag_runner.py``: its own SQLite metadata DB, the sandbox's
+connections). What a run did is read from its tasks' states and return values (XComs) in that
+metadata DB, with the demo's own reader (``scripts/demo.py``), and from the lines its tasks logged
+through the task logger (``airflow.task``), captured by the runner. ``airflow dags test`` itself,
+the demo's way in, is run by ``tests/test_reliability_secrets.py`` (the whole demo).
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import socket
-import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,53 +104,63 @@ def test_connection_params_name_the_connection_types_they_take_and_default_to_on
     assert checked == 7  # one in every DAG, two in the follow-up (its dialer and the fallback)
 
 
-@pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("airflow-home")
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    }
-    subprocess.run([_airflow(), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    return env
+@dataclass(frozen=True)
+class ExampleRun:
+    """One ``dag.test()`` of an example DAG in the runner."""
+
+    answer: dict | None  #: the runner's answer (None: it gave none, see ``output``)
+    output: str  #: Airflow's log meanwhile, as ``airflow dags test`` prints it
+    run: Any  #: the run as the demo reads it from the metadata DB (``demo.RunResult``)
+
+    @property
+    def ok(self) -> bool:
+        """The run succeeded (``airflow dags test`` would exit 0)."""
+        return bool(self.answer and self.answer["ok"])
+
+    @property
+    def logged(self) -> list[str]:
+        """The messages the run's tasks logged through the task logger (``airflow.task``), in order."""
+        return self.answer["runs"][0]["logged"]
+
+    @property
+    def deferred(self) -> list[str]:
+        """The tasks that deferred, each time its trigger fired (run inline by ``dag.test()``)."""
+        return [deferral["task_id"] for deferral in self.answer["runs"][0]["deferred"]
+                if deferral["event"] is not None]
+
+    def failure(self) -> str:
+        return self.output[-6000:] + f"\n{self.answer and self.answer['error']}"
 
 
-def _airflow() -> str:
-    return str(Path(sys.executable).parent / "airflow")
-
-
-def _dags_test(dag_id: str, env: dict[str, str], conf: dict | None = None):
-    """``airflow dags test`` one DAG: its process result, and the run as the metadata DB has it (each
-    task's state and return value) after it."""
+def _run_example(dag_runner, sandbox, dag_id: str, conf: dict | None = None) -> ExampleRun:
+    """Run the example DAG ``dag_id`` with ``conf`` against the sandbox (its ``connection_env()``),
+    and read the run back as the demo does: each task's state and return value."""
     demo = _demo()
-    db = Path(env["AIRFLOW_HOME"]) / "airflow.db"
-    before = demo.last_run_key(db)
-    command = [_airflow(), "dags", "test", dag_id] + (["--conf", json.dumps(conf)] if conf else [])
-    result = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=300)
-    return result, demo.read_run(db, dag_id, after=before)
+    dag_runner.wait_ready()
+    before = demo.last_run_key(dag_runner.db)
+    answer, output = dag_runner.run(DAGS_FOLDER / f"{dag_id}.py", conf=conf, env=sandbox.connection_env())
+    text = "\n".join(output)
+    assert answer is not None and not answer["error"], f"{dag_id}: the DAG runner gave no run\n{text[-6000:]}"
+    (result,) = answer["runs"]
+    run = demo.read_run(dag_runner.db, dag_id, after=before)
+    assert run is not None and run.run_id == result["run_id"], (run, result["run_id"])
+    # The runner's own account of the run (its protocol) agrees with the demo's reader.
+    assert [(ti["task_id"], ti["map_index"], ti["state"], ti["label"], ti["value"])
+            for ti in result["task_instances"]] == [
+        (t.task_id, t.map_index, t.state, t.label, json.loads(json.dumps(t.value, default=str)))
+        for t in run.tasks]
+    return ExampleRun(answer, text, run)
 
 
-def _task_log_lines(output: str) -> list[str]:
-    """The messages the DAG's tasks logged through the task logger (``airflow.task``), in order."""
-    pattern = re.compile(r"^\S+ \[\w+\s*\] (?P<message>.*?)\s+\[airflow\.task\](?: |$)")
-    return [match["message"] for line in output.splitlines() if (match := pattern.match(line))]
-
-
-def _failure_output(result: subprocess.CompletedProcess) -> str:
-    return result.stdout[-6000:] + result.stderr[-2000:]
-
-
-def test_connections_check_dag_lists_every_vendors_campaigns(sandbox, airflow_env):
-    env = {**airflow_env, **sandbox.connection_env()}
-    result, run = _dags_test("dialer_connections_check", env)
-    assert result.returncode == 0, _failure_output(result)
-    assert "DEMO-SUMMARY" not in result.stdout
+def test_connections_check_dag_lists_every_vendors_campaigns(sandbox, dag_runner):
+    example = _run_example(dag_runner, sandbox, "dialer_connections_check")
+    assert example.ok, example.failure()
+    assert "DEMO-SUMMARY" not in example.output
+    run = example.run
     conn_ids = ["expertflow_ecm_default", "maxcontact_default", "sinch_obi_default", "ameyo_default"]
     checks = run.mapped("check_and_list")
     assert [check.label for check in checks] == conn_ids  # one mapped task per connection, labelled with it
-    logged = _task_log_lines(result.stdout)
+    logged = example.logged
     for check in checks:
         conn_id = check.label
         assert check.value["conn_id"] == conn_id
@@ -170,18 +185,19 @@ def test_connections_check_dag_lists_every_vendors_campaigns(sandbox, airflow_en
     ("sinch_obi_default", "sinch", "62718C7889CC44F7B944C1A6F6BE9B7F"),
     ("ameyo_default", "ameyo", "1"),
 ])
-def test_the_upload_dag_gives_the_same_accounting_on_every_dialer(sandbox, airflow_env, tmp_path, conn_id, vendor,
+def test_the_upload_dag_gives_the_same_accounting_on_every_dialer(sandbox, dag_runner, tmp_path, conn_id, vendor,
                                                                    campaign_id):
     conf = {"conn_id": conn_id, "campaign_id": campaign_id, "rejects_path": str(tmp_path / "rejects.csv")}
-    result, run = _dags_test("dialer_upload_contacts", {**airflow_env, **sandbox.connection_env()}, conf)
-    assert result.returncode == 0, _failure_output(result)
+    example = _run_example(dag_runner, sandbox, "dialer_upload_contacts", conf)
+    assert example.ok, example.failure()
+    run = example.run
     report = dict(run.value("report"))
     first_rejects = report.pop("first_rejects")
     assert report == {"conn_id": conn_id, "campaign_id": campaign_id, **COUNTS,
                       "rejects_path": str(tmp_path / "rejects.csv")}
     assert [(r["row"], r["field"]) for r in first_rejects] == [
         (4, "phones[0]"), (5, "phones"), (6, "timezone"), (7, "dial_at"), (8, "dial_at")]
-    logged = _task_log_lines(result.stdout)
+    logged = example.logged
     assert f"upload to {conn_id} campaign {campaign_id}: {COUNTS}" in logged
     assert f"    rejected row 5: phones: {first_rejects[1]['reason']}" in logged
     assert _demo().summary(run)[:2] == [
@@ -200,11 +216,12 @@ SINCH_SPRING_RENEWALS = "62718C7889CC44F7B944C1A6F6BE9B7F"
 
 
 def _deferred_tasks(output: str) -> list[str]:
-    """Task ids that went DEFERRED, in a ``dags test`` output whose trigger then completed."""
+    """Task ids that went DEFERRED, in Airflow's log of a ``dag.test()`` whose trigger then completed,
+    as the demo finds them (``airflow dags test`` prints the same log)."""
     return [task_id for task_id, _ in _demo().deferrals(output)]
 
 
-def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, airflow_env, tmp_path):
+def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, dag_runner, tmp_path):
     from collections import Counter
 
     from airflow_provider_dialers.hooks.expertflow import TERMINAL_STATES, RequestState
@@ -212,8 +229,9 @@ def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, airflow
     sandbox.client.configure(dial_rate=100)
     rejects = tmp_path / "lifecycle.rejects.csv"
     conf = {"campaign_name": "Lifecycle test", "rejects_path": str(rejects), "callback_delay_seconds": 12}
-    result, run = _dags_test("dialer_campaign_lifecycle", {**airflow_env, **sandbox.connection_env()}, conf)
-    assert result.returncode == 0, _failure_output(result)
+    example = _run_example(dag_runner, sandbox, "dialer_campaign_lifecycle", conf)
+    assert example.ok, example.failure()
+    run = example.run
 
     ecm = sandbox.core.vendors["expertflow"]
     (campaign,) = [c for c in ecm.campaigns.values() if c["name"] == "Lifecycle test"]
@@ -230,7 +248,7 @@ def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, airflow
     assert {key: report["callbacks"][key] for key in ("accepted", "rejected", "duplicates")} == {
         "accepted": 2, "rejected": 0, "duplicates": 0}
     assert (report["complete"], report["total"], report["pending"]) == (True, 8, 0)
-    logged = _task_log_lines(result.stdout)
+    logged = example.logged
     assert f"campaign 'Lifecycle test': id {campaign['id']} (created)" in logged
     assert "callbacks: 2 scheduled, 0 rejected, 0 duplicates" in logged
     assert "complete: True, 8 contacts, 0 in flight" in logged
@@ -250,10 +268,12 @@ def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, airflow
     assert {c["businessParam1"] for c in callbacks.values()} == {"Kim", "Lee"}
     assert rejects.read_text().count("\n") == 5  # a header and the 4 bad rows
     # the callbacks were due after the first check: the sensor waited in the triggerer
-    assert _deferred_tasks(result.stdout) == ["wait_for_completion"]
+    assert example.deferred == ["wait_for_completion"]
+    assert _deferred_tasks(example.output) == ["wait_for_completion"]
+    assert run.mapped("wait_for_completion")[0].state == "success"
 
 
-def test_global_emergency_dag_stops_then_restores_exactly_what_it_stopped(sandbox, airflow_env):
+def test_global_emergency_dag_stops_then_restores_exactly_what_it_stopped(sandbox, dag_runner):
     from airflow_provider_dialers.hooks import get_dialer_hook
 
     conn_ids = ("maxcontact_default", ECM_CONN, "sinch_obi_default")
@@ -274,16 +294,16 @@ def test_global_emergency_dag_stops_then_restores_exactly_what_it_stopped(sandbo
 
     before, running_before = statuses(), running()
     assert all(running_before.values())  # every dialer has a running campaign to stop
-    env = {**airflow_env, **sandbox.connection_env()}
 
-    result, run = _dags_test("dialer_global_emergency", env, {"enabled": True})
-    assert result.returncode == 0, _failure_output(result)
+    example = _run_example(dag_runner, sandbox, "dialer_global_emergency", {"enabled": True})
+    assert example.ok, example.failure()
+    run = example.run
     assert running() == {conn_id: set() for conn_id in conn_ids}
     assert statuses()[ECM_CONN]["2"] == before[ECM_CONN]["2"] == "Paused"  # paused before: untouched
     report = run.value("report")
     assert list(report) == list(conn_ids)
     assert [switch.label for switch in run.mapped("emergency_switch")] == list(conn_ids)
-    logged = _task_log_lines(result.stdout)
+    logged = example.logged
     for conn_id in conn_ids:
         assert report[conn_id]["enabled"] is True
         assert {str(cid) for cid in report[conn_id]["paused"]} >= running_before[conn_id]
@@ -291,11 +311,12 @@ def test_global_emergency_dag_stops_then_restores_exactly_what_it_stopped(sandbo
         assert f"{conn_id} ({mode}): emergency stop on; stopped {paused}" in logged
     assert report["maxcontact_default"]["mode"] == "native"
 
-    result, run = _dags_test("dialer_global_emergency", env, {"enabled": False})
-    assert result.returncode == 0, _failure_output(result)
+    example = _run_example(dag_runner, sandbox, "dialer_global_emergency", {"enabled": False})
+    assert example.ok, example.failure()
+    run = example.run
     assert statuses() == before
     report = run.value("report")
-    logged = _task_log_lines(result.stdout)
+    logged = example.logged
     for conn_id in conn_ids:
         assert report[conn_id]["enabled"] is False
         assert {str(cid) for cid in report[conn_id]["resumed"]} >= running_before[conn_id]
@@ -303,10 +324,11 @@ def test_global_emergency_dag_stops_then_restores_exactly_what_it_stopped(sandbo
         assert f"{conn_id} ({mode}): emergency stop off; restored {resumed}" in logged
 
 
-def test_fanout_dag_sends_one_file_to_every_dialer_and_skips_what_cannot_take_it(sandbox, airflow_env, tmp_path):
+def test_fanout_dag_sends_one_file_to_every_dialer_and_skips_what_cannot_take_it(sandbox, dag_runner, tmp_path):
     conf = {"rejects_dir": str(tmp_path / "rejects")}
-    result, run = _dags_test("dialer_multi_vendor_fanout", {**airflow_env, **sandbox.connection_env()}, conf)
-    assert result.returncode == 0, _failure_output(result)
+    example = _run_example(dag_runner, sandbox, "dialer_multi_vendor_fanout", conf)
+    assert example.ok, example.failure()
+    run = example.run
     report = run.value("report")
     assert list(report.items()) == [
         ("expertflow_ecm_default", {"campaign_id": "2", **COUNTS}),
@@ -319,7 +341,7 @@ def test_fanout_dag_sends_one_file_to_every_dialer_and_skips_what_cannot_take_it
     assert [(upload.label, upload.state) for upload in uploads] == [
         ("expertflow_ecm_default", "success"), ("maxcontact_default", "skipped"),
         ("sinch_obi_default", "success"), ("ameyo_default", "success")]
-    assert _task_log_lines(result.stdout) == [
+    assert example.logged == [
         f"expertflow_ecm_default (campaign 2): {COUNTS}",
         "maxcontact_default (campaign 1): skipped (its API cannot take contacts)",
         f"sinch_obi_default (campaign 8A7C98EAF1164F2FAA93B98EECB95D76): {COUNTS}",
@@ -332,8 +354,11 @@ def test_fanout_dag_sends_one_file_to_every_dialer_and_skips_what_cannot_take_it
         f"sinch_obi_default (campaign 8A7C98EAF1164F2FAA93B98EECB95D76): {counts}",
         f"ameyo_default (campaign 1): {counts}",
     ]
-    assert sorted(path.name for path in (tmp_path / "rejects").iterdir()) == [
-        f"{conn_id}.rejects.csv" for conn_id in ("ameyo_default", "expertflow_ecm_default", "sinch_obi_default")]
+    # One rejects file per dialer, named after its task instance (the map index tells them apart).
+    names = sorted(path.name for path in (tmp_path / "rejects").iterdir())
+    assert len(names) == 3 and all(name.startswith("contacts_sample.csv.dialer_multi_vendor_fanout.") for name in names)
+    assert sorted(name.split(".upload_contacts.")[1] for name in names) == [
+        "map0.rejects.csv", "map2.rejects.csv", "map3.rejects.csv"]
     ecm = sandbox.core.vendors["expertflow"]
     assert sum(1 for c in ecm.callbacks.values() if c["campaignId"] == 2) == 3 + 4  # seeded + accepted
 
@@ -350,13 +375,13 @@ def _sinch_customers(sandbox, external_id: str) -> list:
     return [c for c in campaign.customers.values() if c.external_id == external_id]
 
 
-def test_followup_dag_calls_back_on_the_fallback_dialer_when_retries_are_exhausted(sandbox, airflow_env):
+def test_followup_dag_calls_back_on_the_fallback_dialer_when_retries_are_exhausted(sandbox, dag_runner):
     from airflow_provider_dialers.hooks.expertflow import RequestState
 
     _set_ecm_contact_state(sandbox, "+15550100102", RequestState.RETRIES_COMPLETED, 3)
-    result, run = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()},
-                             {"contact": "+15550100102"})
-    assert result.returncode == 0, _failure_output(result)
+    example = _run_example(dag_runner, sandbox, "dialer_contact_followup", {"contact": "+15550100102"})
+    assert example.ok, example.failure()
+    run = example.run
     report = dict(run.value("report_callback"))
     follow_up = report.pop("follow_up")
     assert report == {"contact": "+15550100102", "conn_id": ECM_CONN, "campaign_id": "1",
@@ -365,7 +390,7 @@ def test_followup_dag_calls_back_on_the_fallback_dialer_when_retries_are_exhaust
                          "accepted": 1, "rejected": 0, "duplicates": 0, "skipped_dnc": 0, "skipped_window": 0,
                          "first_rejects": []}
     assert run.mapped("contact_reached")[0].state == "skipped"
-    assert _task_log_lines(result.stdout) == [
+    assert example.logged == [
         "contact +15550100102 on expertflow_ecm_default: RETRIES_COMPLETED after 3 attempts",
         f"callback on sinch_obi_default campaign {SINCH_SPRING_RENEWALS}: "
         "1 scheduled, 0 already scheduled, 0 rejected",
@@ -378,35 +403,38 @@ def test_followup_dag_calls_back_on_the_fallback_dialer_when_retries_are_exhaust
     assert customer.numbers == ["+15550100102", "+15550200102"]  # the ECM contact's phone1 and phone2
 
 
-def test_followup_dag_ends_when_the_contact_was_reached(sandbox, airflow_env):
+def test_followup_dag_ends_when_the_contact_was_reached(sandbox, dag_runner):
     from airflow_provider_dialers.hooks.expertflow import RequestState
 
     _set_ecm_contact_state(sandbox, "+15550100101", RequestState.CONNECTED, 1)
-    result, run = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()})
-    assert result.returncode == 0, _failure_output(result)
+    example = _run_example(dag_runner, sandbox, "dialer_contact_followup")
+    assert example.ok, example.failure()
+    run = example.run
     assert run.value("contact_reached") == {"contact": "+15550100101", "conn_id": ECM_CONN,
                                             "campaign_id": "1", "state": "CONNECTED", "attempts": 1,
                                             "follow_up": None}
     assert {task.task_id: task.state for task in run.tasks if task.task_id != "wait_for_contact"} == {
         "decide": "success", "contact_reached": "success", "fallback_callback": "skipped",
         "schedule_fallback_callback": "skipped", "report_callback": "skipped"}
-    assert _task_log_lines(result.stdout) == [
+    assert example.logged == [
         "contact +15550100101 on expertflow_ecm_default: CONNECTED after 1 attempts",
         "reached (CONNECTED): no follow-up needed"]
     assert not _sinch_customers(sandbox, "followup-1-15550100101")
-    assert _deferred_tasks(result.stdout) == []  # already final: the sensor did not defer
+    # already final: the sensor did not defer
+    assert example.deferred == _deferred_tasks(example.output) == []
 
 
-def test_followup_dag_fails_at_once_on_a_failure_state(sandbox, airflow_env):
+def test_followup_dag_fails_at_once_on_a_failure_state(sandbox, dag_runner):
     from airflow_provider_dialers.hooks.expertflow import RequestState
 
     _set_ecm_contact_state(sandbox, "03001234567", RequestState.DNC_LISTED, 0)
-    result, run = _dags_test("dialer_contact_followup", {**airflow_env, **sandbox.connection_env()},
-                             {"contact": "03001234567"})
-    assert result.returncode != 0
-    assert "reached failure state DNC_LISTED" in result.stdout
+    example = _run_example(dag_runner, sandbox, "dialer_contact_followup", {"contact": "03001234567"})
+    assert not example.ok
+    assert "reached failure state DNC_LISTED" in example.output
+    run = example.run
+    assert run.state == "failed"
     assert run.mapped("wait_for_contact")[0].state == "failed"
     assert [task.value for task in run.tasks] == [None] * len(run.tasks)  # nothing returned: nothing was done
-    assert _task_log_lines(result.stdout) == []
+    assert example.logged == []
     assert _demo().summary(run) == ["task wait_for_contact: failed (see its log)"]
     assert not _sinch_customers(sandbox, "followup-1-03001234567")

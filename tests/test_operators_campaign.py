@@ -10,6 +10,10 @@ from airflow_provider_dialers.hooks.base import DialerNotSupportedError, DialerV
 from airflow_provider_dialers.operators.campaign import CreateCampaignOperator, SetCampaignStatusOperator
 from airflow_provider_dialers.operators.dnc import DncOperator
 
+# Every sandbox test here runs under each readings profile (the references' silent points read
+# one way, then the other: docs/readings.md).
+pytestmark = pytest.mark.readings_profiles
+
 ECM_CAMPAIGN = {
     "name": "Winter Renewals", "startTime": "09:00", "endTime": "20:00", "strategyId": 1, "type": 0,
     "ciscoCampaignId": "5001", "weekDays": "1,2,3,4,5", "enabled": True,

@@ -30,7 +30,8 @@ SAME_ARGUMENTS: dict[str, Any] = {
     "max_rejected_ratio": 1.0,
 }
 
-pytestmark = pytest.mark.usefixtures("fast_dialer_hooks")
+# Every test here runs under each readings profile (docs/readings.md), with quick retries.
+pytestmark = [pytest.mark.usefixtures("fast_dialer_hooks"), pytest.mark.readings_profiles]
 
 
 @pytest.mark.parametrize(("conn_id", "vendor", "campaign_id"), DIALERS)

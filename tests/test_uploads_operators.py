@@ -9,6 +9,10 @@ from airflow_provider_dialers.hooks.base import DialerNotSupportedError
 from airflow_provider_dialers.operators.upload import AddCallbacksOperator, UploadContactsOperator
 from tests.test_uploads_fakes import DictStateStore, FakeDialer, NoUploadDialer
 
+# Every sandbox test here runs under each readings profile (the references' silent points read
+# one way, then the other: docs/readings.md).
+pytestmark = pytest.mark.readings_profiles
+
 SINCH_CAMPAIGN = "62718C7889CC44F7B944C1A6F6BE9B7F"
 
 
