@@ -382,7 +382,7 @@ def test_a_fresh_session_rejected_again_is_an_auth_error(hook, sandbox_client):
     sandbox_client.configure(ameyo_session_timeout=0.000001)  # every session dies at once
     with pytest.raises(DialerAuthError, match="rejected a freshly obtained credential") as err:
         hook.get_leads_for_campaign(1)
-    assert sandbox_client.stats()["logins"]["ameyo"] == 2  # exactly one re-login
+    assert sandbox_client.stats()["logins"]["ameyo"] == 1 + hook.auth.max_renewals  # a bounded few re-logins
     assert "-ses-" not in str(err.value)
 
 

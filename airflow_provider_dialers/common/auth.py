@@ -73,7 +73,7 @@ class CredentialAuth(AuthBase):
     #: False for schemes with nothing to renew (HTTP Basic): a rejection is final at once.
     reauthenticate: ClassVar[bool] = True
     #: Fresh credentials tried, one login each, before a call's rejection is final.
-    max_renewals: ClassVar[int] = 1  # TODO(lead): 3 once the vendor tests are updated
+    max_renewals: ClassVar[int] = 3
 
     def __init__(self, hook: AuthHost) -> None:
         self.hook = hook
