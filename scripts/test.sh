@@ -5,4 +5,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
 cd "$root"
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$root/.airflow-test}"
-exec "$root/.venv/bin/python" -m pytest "$@"
+# Two workers, each with its own sandbox; a module's tests stay on one worker (its fixtures, its order).
+exec "$root/.venv/bin/python" -m pytest -n 2 --dist loadscope "$@"

@@ -10,7 +10,8 @@ Some fixtures read settings from the requesting test module:
 
 A module marked ``pytestmark = pytest.mark.readings_profiles`` runs each of its sandbox tests once
 per readings profile (``first``, ``second``: every silent point of the references read one way,
-then the other; docs/readings.md). Other tests run under ``first``.
+then the other; docs/readings.md); a test of it marked ``one_profile`` (a slow measurement whose
+subject is not the readings) runs under ``first`` only. Other tests run under ``first``.
 
 Plain helpers and constants (no fixtures) are in ``tests/support.py``.
 """
@@ -20,7 +21,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +43,9 @@ def sandbox_server() -> Iterator[Sandbox]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if metafunc.definition.get_closest_marker("readings_profiles") and "sandbox" in metafunc.fixturenames:
+    definition = metafunc.definition
+    if (definition.get_closest_marker("readings_profiles") and "sandbox" in metafunc.fixturenames
+            and not definition.get_closest_marker("one_profile")):
         metafunc.parametrize("readings_profile", PROFILES, indirect=True)
 
 
@@ -163,7 +168,18 @@ def toy(toy_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbo
 # -- reliability figures ---------------------------------------------------------------------------
 # Suites record what they measured (contacts sent, duplicates, missing, logins, retries...); pytest
 # prints every record in its closing summary, so CI output carries the figures.
-_RELIABILITY_FIGURES: list[tuple[str, dict]] = []
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or a run without pytest-xdist) names the run's figures file; xdist's workers,
+    # started after this, inherit the variable and append to the same file.
+    if not hasattr(config, "workerinput"):
+        os.environ["DIALER_FIGURES_FILE"] = str(
+            Path(tempfile.gettempdir()) / f"dialer-reliability-figures-{os.getpid()}.jsonl")
+
+
+def _figures_file() -> Path:
+    """Where this run's figures go: one file per run, shared by the workers and the process that
+    prints them at the end."""
+    return Path(os.environ["DIALER_FIGURES_FILE"])
 
 
 @pytest.fixture
@@ -171,17 +187,23 @@ def reliability_report():
     """``reliability_report("R1 sinch faults", sent=20000, duplicates=0, ...)`` records figures."""
 
     def record(title: str, **figures) -> None:
-        _RELIABILITY_FIGURES.append((title, figures))
+        with _figures_file().open("a", encoding="utf-8") as out:
+            out.write(json.dumps([title, figures], default=str) + "\n")
 
     return record
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not _RELIABILITY_FIGURES:
+    if hasattr(config, "workerinput"):
+        return  # the controller prints every worker's figures
+    path = _figures_file()
+    if not path.exists():
         return
     terminalreporter.section("reliability figures")
-    for title, figures in _RELIABILITY_FIGURES:
+    for line in sorted(path.read_text(encoding="utf-8").splitlines()):
+        title, figures = json.loads(line)
         terminalreporter.write_line(f"{title}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+    path.unlink()
 
 
 class InMemoryVariables:
