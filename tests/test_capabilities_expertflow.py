@@ -422,3 +422,28 @@ def test_a_row_whose_answer_is_lost_before_it_landed_is_sent_again(hook, ecm, sa
     assert len(inserts(sandbox_client)) == 3  # looked up, not there: sent again
     phones = [c["phone1"] for c in callbacks_of(ecm, SALES)]
     assert all(phones.count(f"+1555777{n:04d}") == 1 for n in range(2))
+
+
+def test_an_attribute_ecm_has_no_field_for_fails_the_upload_before_anything_is_sent(sandbox, sandbox_client):
+    """Configuration, not data: 300 rows carrying an unmapped attribute fail once, before the first
+    request, naming the fix; the same upload with the attribute mapped goes through."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_dialers.errors import DialerConfigurationError
+    from airflow_provider_dialers.operators import UploadContactsOperator
+
+    rows = [{"external_id": f"attr-{n}", "phone": f"+1555888{n:04d}", "name": f"Person {n}", "plan": "gold"}
+            for n in range(300)]
+
+    def upload(**kwargs):
+        return UploadContactsOperator(task_id="upload", dialer_conn_id="expertflow_ecm_default", campaign_id=SALES,
+                                      contacts=rows, **kwargs).execute({})
+
+    with pytest.raises(DialerConfigurationError, match=r"attributes ECM has no field for: \['name', 'plan'\]") \
+            as caught:
+        upload()
+    assert isinstance(caught.value, AirflowFailException)
+    assert "attribute_map={'name': 'businessParam1', 'plan': 'businessParam2'}" in str(caught.value)
+    assert inserts(sandbox_client) == []
+    result = upload(attribute_map={"name": "businessParam1", "plan": "businessParam2"})
+    assert (result["accepted"], result["rejected"]) == (300, 0)

@@ -196,3 +196,19 @@ def test_rejects_file_goes_into_a_new_folder(sandbox, tmp_path):
         contacts=[{"phone": "12"}], rejects_path=str(rejects), max_rejected_ratio=1.0,
     ).execute({})
     assert result["rejected"] == 1 and rejects.exists()
+
+
+def test_rows_refused_before_sending_are_not_counted_as_sent(sandbox, sandbox_client, caplog):
+    """A callback Sinch's mapping refuses (an agent that is not a Sinch user id) never reaches the
+    dialer: ``sent`` and ``batches`` say 0, the dialer's log has no upload, and the log says so."""
+    from airflow_provider_dialers.operators import AddCallbacksOperator
+
+    callbacks = [{"external_id": "cb-x", "phone": "5551239001", "timezone": "America/Chicago",
+                  "callback_at": "2031-05-04T15:30:00-05:00", "agent": "agent7"}]
+    with caplog.at_level("INFO"):
+        result = AddCallbacksOperator(task_id="cb", dialer_conn_id="sinch_obi_default", campaign_id=SINCH_CAMPAIGN,
+                                      callbacks=callbacks, max_rejected_ratio=1.0).execute({})
+    assert (result["rejected"], result["sent"], result["batches"]) == (1, 0, 0)
+    assert sandbox_client.requests(vendor="sinch", path="customers/list") == []
+    assert result["requests"] == len(sandbox_client.requests(vendor="sinch"))  # what the dialer saw
+    assert "0 rows sent" in caplog.text and " 1 requests" not in caplog.text

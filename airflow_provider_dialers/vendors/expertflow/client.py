@@ -14,7 +14,11 @@ import requests
 
 from airflow_provider_dialers.common.hook import DialerHook
 from airflow_provider_dialers.common.responses import describe_body
-from airflow_provider_dialers.errors import DialerConfigurationError, DialerNotSupportedError, DialerResponseError
+from airflow_provider_dialers.errors import (
+    DialerConfigurationError,
+    DialerNotSupportedError,
+    DialerResponseError,
+)
 from airflow_provider_dialers.vendors.expertflow.auth import EcmBearerAuth
 from airflow_provider_dialers.vendors.expertflow.wire import DEFAULT_RELEASE, MESSAGE_KEYS, RELEASES, VENDOR
 

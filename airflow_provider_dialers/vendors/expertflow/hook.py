@@ -20,7 +20,12 @@ from airflow_provider_dialers.capabilities import (
     UploadOptions,
 )
 from airflow_provider_dialers.contacts import Callback, Contact, ContactError
-from airflow_provider_dialers.errors import DialerRequestError, DialerResponseError, DialerTransientError
+from airflow_provider_dialers.errors import (
+    DialerConfigurationError,
+    DialerRequestError,
+    DialerResponseError,
+    DialerTransientError,
+)
 from airflow_provider_dialers.vendors.expertflow.api import ExpertflowEcmApi
 from airflow_provider_dialers.vendors.expertflow.records import (
     EcmContactMapping,
@@ -345,6 +350,20 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
                     yield record
 
     # -- capability helpers -----------------------------------------------------------------------
+    def check_upload(self, campaign_id: str, options: UploadOptions, attributes: Collection[str]) -> None:
+        """Refuse, before the first request, attributes ECM has no field for: ECM keeps custom data
+        only in businessParam1..12, so each attribute needs a slot in ``attribute_map`` (a
+        configuration error, never 300 row rejections after sending)."""
+        mapping = self._contact_mapping(options, "upload contacts")
+        unstorable = mapping.unstorable(attributes)
+        if unstorable:
+            free = sorted(set(range(1, 13)) - set(mapping.attribute_numbers.values()))
+            suggestion = ", ".join(f"'{name}': 'businessParam{number}'" for name, number in zip(unstorable, free))
+            raise DialerConfigurationError(
+                f"the rows carry attributes ECM has no field for: {unstorable}. ECM keeps custom data only "
+                f"in businessParam1..12: map them, e.g. attribute_map={{{suggestion}}}, or drop the columns "
+                "with field_map={'<column>': None}. Nothing was sent.", vendor=self.vendor_name)
+
     def _contact_mapping(self, options: UploadOptions, update_capability: str) -> EcmContactMapping:
         """The mapping for one upload; refuses what cannot be done before anything is sent."""
         if options.on_duplicate == "update":

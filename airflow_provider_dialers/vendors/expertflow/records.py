@@ -26,7 +26,7 @@ campaign ids and DNC numbers (:class:`DialerValidationError` names the field).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from datetime import time as clock_time
 from itertools import pairwise
@@ -167,6 +167,12 @@ class EcmContactMapping:
             params[number] = value
             filled_by[number] = field
         return params
+
+    def unstorable(self, attributes: Iterable[str]) -> list[str]:
+        """The attribute names ECM has no field for: neither mapped by ``attribute_map`` nor named
+        ``businessParamN`` (the upload refuses them before sending anything)."""
+        return sorted(name for name in attributes
+                      if name not in self.attribute_numbers and business_param_number(name) is None)
 
     def _param_number(self, name: str, field: str) -> int:
         number = self.attribute_numbers.get(name) or business_param_number(name)
