@@ -7,7 +7,7 @@ A contact dict uses these keys::
 
 ``phone`` is accepted for a single number. A callback is a contact plus ``callback_at`` (a
 time-zone-aware time) and an optional ``agent``. Each vendor's limits (how many phones, how long a
-field may be) are checked by that vendor's mapping (``mappings/<vendor>.py``); what holds for
+field may be) are checked by that vendor's mapping (``vendors/<vendor>/records.py``); what holds for
 every vendor is checked here. Errors name the field (:class:`ContactError`), so a rejected row can
 be explained.
 """
@@ -17,9 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 import pendulum
+
+from airflow_provider_dialers.phone_forms import is_canonical_e164
 
 #: Characters people put in phone numbers that carry no digit (stripped before validation).
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
@@ -33,6 +37,30 @@ _FORMULA_PREFIXES = ("=", "@", "\t", "\r")
 #: "+1 555 0100" or "-12.5" stay plain values.
 _SIGNED_FORMULA = re.compile(r"[+-].*[A-Za-z(|!=]")
 MAX_EXTERNAL_ID_LENGTH = 255
+#: How far ahead a dial or callback time may be: beyond it a time is a typo or a placeholder
+#: (9999-12-31), and computing with it can leave the calendar's range in another zone.
+HORIZON_YEARS = 10
+#: UTC under the tz database's names for it: accepted as a contact's zone (a fixed zone, no DST), as
+#: are the fixed offsets ``Etc/GMT+N`` / ``Etc/GMT-N``.
+UTC_ZONE_NAMES = frozenset(
+    prefix + name
+    for prefix in ("", "Etc/")
+    for name in ("UTC", "UCT", "Universal", "Zulu", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich")
+)
+#: Zones named after a daylight-saving rule or an abbreviation, not a place (whose rules they are is
+#: for the reader to guess): refused.
+RULE_ZONE_NAMES = frozenset({"EST", "MST", "HST", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT",
+                             "WET", "CET", "MET", "EET"})
+#: Names a tz folder holds that are no place: refused, with the reason.
+_NOT_A_PLACE = {
+    "localtime": "is the worker machine's own zone, not the contact's",
+    "posixrules": "is a file of the tz database's build",
+    "Factory": "is the tz database's placeholder for a zone never set",
+}
+#: Folders of a tz directory that repeat the zones under another name (``posix/Europe/Berlin``).
+_FILE_FOLDERS = frozenset({"posix", "right", "SystemV"})
+#: A tz database name: letters first in each part, no path tricks (``/etc/localtime``, ``..``).
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z][A-Za-z0-9_+\-]*)*")
 
 
 class ContactError(ValueError):
@@ -164,6 +192,8 @@ def canonical_phone(value: Any, default_region: str | None = None) -> str | None
     text = _PHONE_PUNCTUATION.sub("", str(value or "").strip())
     if not any(char.isdigit() for char in text):
         return None
+    if is_canonical_e164(text):
+        return text  # libphonenumber would write it the same way (a campaign's numbers, read in bulk)
     import phonenumbers
 
     try:
@@ -206,17 +236,48 @@ def parse_external_id(value: Any) -> str | None:
 
 
 def parse_timezone(value: Any) -> str | None:
-    """An IANA time zone name (``America/Chicago``), checked against the tz database."""
+    """An IANA time zone name that names a place (``America/Chicago``) or UTC, checked against the tz
+    database (the policy: :func:`zone_name_problem`)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
         raise ContactError("timezone", f"must be an IANA name such as 'Europe/Berlin', got {type(value).__name__}")
     name = value.strip()
+    name = "UTC" if name.upper() == "UTC" else name  # pendulum's own spelling rule for UTC
+    expected = "expected the IANA name of the contact's place, such as 'Europe/Berlin', or 'UTC'"
     try:
         pendulum.timezone(name)
-    except Exception:
-        raise ContactError("timezone", f"unknown time zone {name[:60]!r} (expected an IANA name such as 'Europe/Berlin')") from None
+    except ValueError:  # pendulum's InvalidTimezone, zoneinfo's refusals
+        raise ContactError("timezone", f"unknown time zone {name[:60]!r} ({expected})") from None
+    problem = zone_name_problem(name)
+    if problem is not None:
+        raise ContactError("timezone", f"{name[:60]!r} is not a place's time zone: it {problem} ({expected})")
     return name
+
+
+def zone_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a contact's zone, or None when it names a place or UTC.
+
+    Accepted: a tz database name of a place (``Area/Location`` such as ``Europe/Berlin``, and the
+    database's older names for places: ``US/Eastern``, ``Japan``), UTC under its names
+    (:data:`UTC_ZONE_NAMES`) and the fixed UTC offsets ``Etc/GMT+5`` (whose sign is POSIX's: five
+    hours *behind* UTC). Refused: names of the machine rather than the contact (``localtime``,
+    ``posixrules``, ``Factory``, folders such as ``posix/...``) and zones named after a clock rule or
+    an abbreviation (``EST5EDT``, ``CET``, ``EST``).
+
+    :param name: a zone name the tz database knows.
+    """
+    if name in UTC_ZONE_NAMES:
+        return None
+    if not _ZONE_NAME.fullmatch(name):
+        return "is not shaped like a tz database name"
+    if name in _NOT_A_PLACE:
+        return _NOT_A_PLACE[name]
+    if name.split("/", 1)[0] in _FILE_FOLDERS:
+        return "is a folder of the tz files repeating other zones"
+    if name in RULE_ZONE_NAMES:
+        return "is named after a clock rule or an abbreviation (EST is UTC-5 all year, even in summer)"
+    return None
 
 
 def parse_time(
@@ -225,41 +286,64 @@ def parse_time(
     """An ISO 8601 time with an offset, or a local time when the contact's ``timezone`` is known.
 
     A time with neither is refused: assuming the server's zone would call people at the wrong
-    hour. A time in the past is refused too (the contact would be dialled at once, unplanned).
+    hour. A local time the zone skips (a spring-forward night) or has twice (a fall-back night,
+    without an offset) is refused, and so is a time in the past (the contact would be dialled at
+    once, unplanned) or beyond :data:`HORIZON_YEARS` from now. Any time that cannot be computed
+    with raises :class:`ContactError` naming ``field_name``, never another error.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, pendulum.DateTime):
-        moment = value
-    elif hasattr(value, "isoformat") and hasattr(value, "tzinfo"):  # datetime.datetime
-        moment = pendulum.instance(value) if value.tzinfo is not None else None
-        if moment is None:
-            return _localise(pendulum.naive(*value.timetuple()[:6]), field_name, timezone, now)
-    elif isinstance(value, str):
+    try:
+        moment = _read_time(value, field_name, timezone)
+        return _within_horizon(moment, field_name, now or pendulum.now("UTC"))
+    except ContactError:
+        raise
+    except (ArithmeticError, ValueError) as exc:  # e.g. OverflowError: date value out of range
+        raise ContactError(field_name, f"cannot be used as a time ({exc})") from None
+
+
+def _read_time(value: Any, field_name: str, timezone: str | None) -> pendulum.DateTime:
+    if isinstance(value, str):
         try:
-            parsed = pendulum.parse(value.strip(), strict=False, exact=True, tz=None)
+            value = pendulum.parse(value.strip(), strict=False, exact=True, tz=None)
         except Exception:
             raise ContactError(field_name, f"is not a date and time: {value.strip()[:40]!r}") from None
-        if not isinstance(parsed, pendulum.DateTime):
-            raise ContactError(field_name, f"needs a date and a time, got {value.strip()[:40]!r}")
-        if parsed.tzinfo is None:
-            return _localise(parsed, field_name, timezone, now)
-        moment = parsed
-    else:
+        if not isinstance(value, pendulum.DateTime):
+            raise ContactError(field_name, f"needs a date and a time, got {str(value)[:40]!r}")
+    elif not isinstance(value, datetime):
         raise ContactError(field_name, f"must be an ISO 8601 date-time, got {type(value).__name__}")
-    return _not_past(moment, field_name, now)
+    if value.tzinfo is None or value.utcoffset() is None:
+        return _localise(value, field_name, timezone)
+    return pendulum.instance(value)
 
 
-def _localise(naive: Any, field_name: str, timezone: str | None, now: pendulum.DateTime | None) -> pendulum.DateTime:
+def _localise(naive: datetime, field_name: str, timezone: str | None) -> pendulum.DateTime:
+    """The wall-clock time ``naive`` in ``timezone``; refused where that zone skips or repeats it."""
     if timezone is None:
         raise ContactError(field_name, "has no UTC offset and the contact has no timezone: cannot tell the local hour")
-    local = pendulum.datetime(naive.year, naive.month, naive.day, naive.hour, naive.minute, naive.second, tz=timezone)
-    return _not_past(local, field_name, now)
+    zone = pendulum.timezone(timezone)
+    wall = datetime(naive.year, naive.month, naive.day, naive.hour, naive.minute, naive.second,
+                    naive.microsecond)
+    earlier, later = wall.replace(tzinfo=zone), wall.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() != later.utcoffset():
+        shown = f"{wall:%Y-%m-%d %H:%M} in {timezone}"
+        if earlier.astimezone(dt_timezone.utc).astimezone(zone).replace(tzinfo=None) != wall:
+            raise ContactError(field_name, f"{shown} does not exist (the clocks skip that hour): give a time "
+                                           "that exists, or one with its UTC offset")
+        offsets = " or ".join(moment.strftime("%z") for moment in (earlier, later))
+        raise ContactError(field_name, f"{shown} happens twice (the clocks go back that night): give it "
+                                       f"with its UTC offset ({offsets})")
+    return pendulum.instance(earlier)
 
 
-def _not_past(moment: pendulum.DateTime, field_name: str, now: pendulum.DateTime | None) -> pendulum.DateTime:
-    if moment < (now or pendulum.now("UTC")):
+def _within_horizon(moment: pendulum.DateTime, field_name: str, now: pendulum.DateTime) -> pendulum.DateTime:
+    if moment < now:
         raise ContactError(field_name, f"is in the past ({moment.isoformat()})")
+    latest = now.add(years=HORIZON_YEARS)
+    if moment > latest:
+        raise ContactError(field_name, f"is more than {HORIZON_YEARS} years ahead ({moment.isoformat()}; the "
+                                       f"latest accepted is {latest.date().isoformat()}): a typo or a "
+                                       "placeholder date such as 9999-12-31")
     return moment
 
 
@@ -310,6 +394,23 @@ def derived_external_id(contact: Contact) -> str:
     return "row-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
 
-def format_server_time(moment: pendulum.DateTime, server_timezone: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """An aware time as the server's local wall-clock text, for APIs whose times carry no offset."""
-    return moment.in_timezone(server_timezone).strftime(fmt)
+def format_server_time(
+    moment: pendulum.DateTime,
+    server_timezone: str,
+    fmt: str = "%Y-%m-%d %H:%M:%S",
+    *,
+    field_name: str = "dial_at",
+) -> str:
+    """An aware time as the server's local wall-clock text, for APIs whose times carry no offset.
+
+    :param moment: the time (``dial_at``, ``callback_at``).
+    :param server_timezone: the dialer server's IANA zone (the connection extra ``timezone``).
+    :param fmt: the vendor's ``strftime`` form.
+    :param field_name: the model field named by the :class:`ContactError` raised when the time cannot
+        be written in that zone (out of the calendar's range), so the row is rejected, not the upload.
+    """
+    try:
+        return moment.in_timezone(server_timezone).strftime(fmt)
+    except (ArithmeticError, ValueError) as exc:
+        reason = f"cannot be written in the dialer's zone {server_timezone} ({exc})"
+        raise ContactError(field_name, reason) from None

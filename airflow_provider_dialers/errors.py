@@ -8,15 +8,11 @@ parsed. ``airflow_provider_dialers.hooks.base`` re-exports every name here, as t
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
-
-try:
-    from airflow.sdk.exceptions import AirflowFailException
-except ImportError:  # Airflow before 3.2 keeps it in airflow.exceptions only
-    from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
+from airflow_provider_dialers.compat import AirflowException, AirflowFailException
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +40,33 @@ __all__ = [
 
 _SECRETS: set[str] = set()
 _SECRETS_LOCK = threading.Lock()
-# Shorter values are not redacted from free text (they would shred ordinary words); Airflow's
-# masker has the same floor. Passwords that short are refused by any real dialer anyway.
+# Shorter values are not redacted from free text (they would shred ordinary words). Passwords that
+# short are refused by any real dialer anyway.
 _MIN_REDACT_LEN = 4
+# Airflow's secrets masker skips values shorter than [logging] min_length_masked_secret (5 by
+# default) and logs "Skipping masking for a secret as it's too short" when handed one: such values
+# are redacted here but never handed to it.
+_AIRFLOW_MIN_MASK_LEN = 5
 REDACTED = "***"
 
 
+def masker_min_length() -> int:
+    """The shortest value Airflow's secrets masker masks (``[logging] min_length_masked_secret``)."""
+    try:
+        from airflow.configuration import conf
+
+        return conf.getint("logging", "min_length_masked_secret", fallback=_AIRFLOW_MIN_MASK_LEN)
+    except Exception:  # no readable configuration: Airflow's own default
+        return _AIRFLOW_MIN_MASK_LEN
+
+
 def register_secret(value: Any, name: str | None = None) -> None:
-    """Mask ``value`` in Airflow's logs and redact it from this package's error texts."""
+    """Mask ``value`` in Airflow's logs and redact it from this package's error texts.
+
+    :param value: the secret (a credential, or one derived from it: token, session id ...).
+    :param name: what it is, for the reader only. It is not passed to Airflow's masker, which would
+        then mask the value only under a name it deems sensitive (``ameyo_session_id`` is not).
+    """
     if value is None:
         return
     text = str(value)
@@ -61,12 +76,27 @@ def register_secret(value: Any, name: str | None = None) -> None:
         if text in _SECRETS:
             return
         _SECRETS.add(text)
+    if len(text) < masker_min_length():
+        return  # Airflow's masker would skip it, logging "too short"; redact() still covers it
     try:
         from airflow.sdk.log import mask_secret
 
-        mask_secret(text, name)
-    except Exception:  # masking is best effort outside a task; redaction below still applies
+        mask_secret(text)
+    except Exception:  # masking is best effort outside a task; redaction still applies
         log.debug("mask_secret unavailable; relying on redaction only")
+
+
+def this_connection(text: str, conn_id: str) -> str:
+    """``text`` speaking of "this connection" where it names connection ``conn_id``.
+
+    :param text: a message about the connection, e.g. for the UI's Test button, which tests a
+        connection under a temporary random id that would mean nothing to the user.
+    :param conn_id: the id to take out, wherever it is quoted (``'id'``, ``"id"``, ```id```).
+    """
+    quoted = "|".join(re.escape(f"{quote}{conn_id}{quote}") for quote in "'\"`")
+    named = rf"\b(?:the )?connection (?:id )?(?:{quoted})"
+    text = re.sub(named, "this connection", text, flags=re.IGNORECASE)
+    return re.sub(quoted, "this connection", text)
 
 
 def redact(text: str) -> str:

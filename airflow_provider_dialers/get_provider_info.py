@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# The same address as pyproject.toml's [project.urls] Documentation, which Airflow's Providers page
+# links to (tests/test_wheel.py checks both agree and name a page of docs/).
+DOCUMENTATION_URL = (
+    "https://github.com/airflow-provider-dialers/airflow-provider-dialers/blob/main/docs/index.md"
+)
+
 _COMMON_FIELDS: dict[str, Any] = {
     "verify": {
         "label": "TLS verification",
@@ -66,7 +72,7 @@ def get_provider_info() -> dict[str, Any]:
         "description": "Run outbound dialer campaigns (ExpertFlow ECM, MaxContact, Sinch Contact Center OBI, "
         "Ameyo) from Airflow DAGs.",
         "integrations": [
-            {"integration-name": "Outbound Dialers", "external-doc-url": "https://pypi.org/project/airflow-provider-dialers/", "tags": ["service"]},
+            {"integration-name": "Outbound Dialers", "external-doc-url": DOCUMENTATION_URL, "tags": ["service"]},
         ],
         "hooks": [
             {
@@ -87,6 +93,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_dialers.operators.upload",
                     "airflow_provider_dialers.operators.dnc",
                     "airflow_provider_dialers.operators.emergency",
+                    "airflow_provider_dialers.operators.export",
                 ],
             }
         ],
@@ -165,3 +172,15 @@ def get_provider_info() -> dict[str, Any]:
             ),
         ],
     }
+
+
+def connection_type_info(conn_type: str) -> dict[str, Any]:
+    """The ``connection-types`` entry of ``conn_type``: its ``conn-fields`` and ``ui-field-behaviour``,
+    which ``compat.connection_form_methods`` also serves to Airflow before 3.2.
+
+    :param conn_type: one of the provider's connection types
+    """
+    for entry in get_provider_info()["connection-types"]:
+        if entry["connection-type"] == conn_type:
+            return entry
+    raise KeyError(f"not a connection type of this provider: {conn_type!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from airflow.sdk import Param, TriggerRule, dag, task
+from airflow.sdk import Param, dag, task
 
 from airflow_provider_dialers.operators import GlobalEmergencyOperator
 
@@ -62,7 +62,7 @@ def dialer_global_emergency():
         map_index_template="{{ task.dialer_conn_id }}",
     ).expand(dialer_conn_id=conn_ids)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
+    @task(trigger_rule="all_done")  # a string: airflow.sdk has TriggerRule from 3.1
     def report(conn_ids: list[str], params: dict | None = None, ti=None) -> dict[str, dict | None]:
         """What each connection's switch did; None where it failed (its log says why). Runs whatever
         the switches' outcome, then fails the run if one failed (this task is the DAG's only leaf)."""

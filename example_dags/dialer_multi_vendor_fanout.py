@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Param, TriggerRule, dag, task
+from airflow.sdk import Param, dag, task
 
 from airflow_provider_dialers.operators import UploadContactsOperator
 
@@ -105,7 +105,7 @@ def dialer_multi_vendor_fanout():
         map_index_template="{{ task.dialer_conn_id }}",
     ).expand_kwargs(plan)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
+    @task(trigger_rule="all_done")  # a string: airflow.sdk has TriggerRule from 3.1
     def report(plan: list[dict], dag_run=None, ti=None) -> dict[str, dict]:
         """Per dialer: its counts, or skipped (the dialer cannot upload) or failed, with the reason
         in that mapped task's log. Runs whatever the uploads' outcome, then fails the run if an
@@ -115,8 +115,9 @@ def dialer_multi_vendor_fanout():
         summary: dict[str, dict] = {}
         for index, target in enumerate(plan):
             conn_id = target["dialer_conn_id"]
-            result = ti.xcom_pull(task_ids=UPLOAD_TASK_ID, map_indexes=index)
             state = states.get(f"{UPLOAD_TASK_ID}_{index}")
+            # Only a finished upload has a result to read (asking a skipped one logs "XCom not found").
+            result = ti.xcom_pull(task_ids=UPLOAD_TASK_ID, map_indexes=index) if state == "success" else None
             if result is not None:
                 counts = {key: result[key] for key in COUNTS}
                 summary[conn_id] = {"campaign_id": target["campaign_id"], **counts}

@@ -51,7 +51,8 @@ class DemoRun:
 
 
 #: The runs, in an order that tells the story: check the dialers, load contacts, run a campaign,
-#: follow a contact up, then stop everything in an emergency and end the stop. Example DAGs not
+#: follow a contact up, run a night's load to its callbacks, then stop everything in an emergency
+#: and end the stop. Example DAGs not
 #: listed here are run afterwards with their default Params, so none is ever left out.
 PLAN: tuple[DemoRun, ...] = (
     DemoRun("dialer_connections_check"),
@@ -59,6 +60,7 @@ PLAN: tuple[DemoRun, ...] = (
     DemoRun("dialer_multi_vendor_fanout"),
     DemoRun("dialer_campaign_lifecycle"),
     DemoRun("dialer_contact_followup"),
+    DemoRun("dialer_nightly_load"),
     DemoRun("dialer_global_emergency", {"enabled": True}, "enable"),
     DemoRun("dialer_global_emergency", {"enabled": False}, "disable"),
 )
@@ -279,6 +281,24 @@ def _followup(run: RunResult) -> list[str]:
     return lines
 
 
+def _nightly_load(run: RunResult) -> list[str]:
+    report = run.value("report")
+    if report is None:
+        return []
+    load, export, decisions, callbacks = report["load"], report["export"], report["decisions"], report["callbacks"]
+    return [
+        f"load into {report['conn_id']} campaign {report['campaign_id']}: {_counts(load)}",
+        *_rejects(load["first_rejects"]),
+        f"outcomes: {report['outcomes']}",
+        f"exported {export['rows']} contacts to {export['path']}: {export['by_state']}",
+        (f"reached {decisions['reached']}, never to call {decisions['never']}, still dialling "
+         f"{decisions['pending']}, not in tonight's file {decisions['not_in_file']}, to call back "
+         f"{decisions['call_back']}"),
+        f"callbacks on {callbacks['conn_id']} campaign {callbacks['campaign_id']}: {_counts(callbacks)}",
+        *_rejects(callbacks["first_rejects"]),
+    ]
+
+
 def _emergency(run: RunResult) -> list[str]:
     report = run.value("report")
     if report is None:  # the report fails the run when a switch failed: show the switches instead
@@ -311,6 +331,7 @@ SUMMARIES: dict[str, Callable[[RunResult], list[str]]] = {
     "dialer_multi_vendor_fanout": _fanout,
     "dialer_campaign_lifecycle": _lifecycle,
     "dialer_contact_followup": _followup,
+    "dialer_nightly_load": _nightly_load,
     "dialer_global_emergency": _emergency,
 }
 

@@ -20,7 +20,7 @@ HTTP_STACK = ("requests", "urllib3", "tenacity", "aiohttp", "airflow.providers.h
 
 #: Layers, lowest first: a module may import (at module level) only from its own layer or lower ones.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "retry_policy", "_lazy", "get_provider_info", "__init__"),
+    ("errors", "retry_policy", "_lazy", "get_provider_info", "compat", "phone_forms", "answer_times", "__init__"),
     ("contacts",),
     ("capabilities",),
     ("common",),
@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, ...]] = [
 SANDBOX = "sandbox"
 #: Modules that hold no HTTP code: they must not import the HTTP stack, even through other modules.
 HTTP_FREE = re.compile(
-    r"^airflow_provider_dialers\.(errors|retry_policy|_lazy|contacts|capabilities|get_provider_info|__init__"
+    r"^airflow_provider_dialers\.(errors|retry_policy|_lazy|compat|phone_forms|answer_times|contacts|capabilities|get_provider_info|__init__"
     r"|vendors\.\w+\.(wire|records|__init__)|uploads\.\w+|operators\.\w+|sensors\.\w+|triggers\.\w+)$"
 )
 

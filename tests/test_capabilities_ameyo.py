@@ -179,10 +179,13 @@ def test_dry_run_sends_nothing_and_reports_the_payloads(hook, sandbox_client, am
     assert sandbox_client.requests(vendor="ameyo") == []
     assert len(ameyo.customers) == customers_before and ameyo.callbacks == {}
     assert outcomes[1].payload == {"phone1": "5551230001", "name": "Ann"}
-    assert outcomes[2].payload == {
-        "customerRecord": {"phone1": "5551230002"},
-        "callbackRecord": {"callBackTime": "2031-03-01 16:00:00", "isSelfCallBack": False,
-                           "callBackPhone": "5551230002"},
+    assert outcomes[2].payload == {  # the two commands a real run sends; the id is Ameyo's to give
+        "uploadContacts": {"phone1": "5551230002"},
+        "uploadContactAndAddCallback": {
+            "customerRecord": {"phone1": "5551230002"},
+            "callbackRecord": {"callBackTime": "2031-03-01 16:00:00", "isSelfCallBack": False,
+                               "callBackPhone": "5551230002", "customerId": "<customerId from uploadContacts>"},
+        },
     }
     assert (outcomes[3].status, outcomes[3].field) == (RowStatus.REJECTED, "phones[1]")
 

@@ -253,7 +253,7 @@ def test_global_emergency_disable_reports_the_campaigns_it_restarted(hook, mc):
 # --------------------------------------------------------------------------------------------
 
 CONTACT = {"external_id": "crm-1", "phones": ["01614960123"], "timezone": "Europe/London"}
-CALLBACK = {**CONTACT, "callback_at": "2099-01-05T10:00:00+00:00"}
+CALLBACK = {**CONTACT, "callback_at": "2031-01-05T10:00:00+00:00"}
 
 
 @pytest.mark.parametrize(

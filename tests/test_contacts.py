@@ -60,6 +60,25 @@ def test_e164_with_a_default_region():
         ({"phone": "5551234", "external_id": {"a": 1}}, "external_id", "must be text"),
         ({"phone": "5551234", "external_id": "x" * 256}, "external_id", "longer than 255"),
         ({"phone": "5551234", "timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
+        ({"phone": "5551234", "timezone": "localtime"}, "timezone", "the worker machine's own zone"),
+        ({"phone": "5551234", "timezone": "posixrules"}, "timezone", "not a place's time zone"),
+        ({"phone": "5551234", "timezone": "Factory"}, "timezone", "not a place's time zone"),
+        ({"phone": "5551234", "timezone": "posix/Europe/Berlin"}, "timezone", "folder of the tz files"),
+        ({"phone": "5551234", "timezone": "EST5EDT"}, "timezone", "clock rule or an abbreviation"),
+        ({"phone": "5551234", "timezone": "EST"}, "timezone", "UTC-5 all year"),
+        ({"phone": "5551234", "timezone": "/etc/localtime"}, "timezone", "unknown time zone"),
+        ({"phone": "5551234", "timezone": "Europe/../UTC"}, "timezone", "unknown time zone"),
+        ({"phone": "5551234", "dial_at": "9999-12-31T23:59Z"}, "dial_at", "more than 10 years ahead"),
+        ({"phone": "5551234", "timezone": "Asia/Tokyo", "dial_at": "9999-12-31T23:59"}, "dial_at",
+         "more than 10 years ahead"),
+        ({"phone": "5551234", "dial_at": "2036-11-23T12:00:01Z"}, "dial_at", "latest accepted is 2036-11-23"),
+        ({"phone": "5551234", "dial_at": "0001-01-01T00:00:00+05:00"}, "dial_at", "in the past"),
+        ({"phone": "5551234", "timezone": "Europe/Berlin", "dial_at": "2027-03-28 02:30"}, "dial_at",
+         "2027-03-28 02:30 in Europe/Berlin does not exist"),
+        ({"phone": "5551234", "timezone": "Europe/Berlin", "dial_at": "2027-10-31 02:30"}, "dial_at",
+         "happens twice (the clocks go back that night): give it with its UTC offset (+0200 or +0100)"),
+        ({"phone": "5551234", "timezone": "America/New_York", "dial_at": dt.datetime(2027, 3, 14, 2, 30)},
+         "dial_at", "does not exist"),
         ({"phone": "5551234", "dial_at": "2026-12-01 10:00"}, "dial_at", "no UTC offset"),
         ({"phone": "5551234", "dial_at": "next tuesday"}, "dial_at", "not a date and time"),
         ({"phone": "5551234", "dial_at": "2026-12-01"}, "dial_at", "needs a date and a time"),
@@ -121,3 +140,39 @@ def test_server_time_is_wall_clock_in_the_servers_zone():
     moment = pendulum.datetime(2026, 12, 1, 16, 0, tz="UTC")
     assert format_server_time(moment, "Asia/Karachi") == "2026-12-01 21:00:00"
     assert format_server_time(moment, "UTC") == "2026-12-01 16:00:00"
+
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "GMT", "Zulu", "Etc/GMT+5", "Etc/GMT-14", "Europe/Berlin",
+                                  "America/Argentina/Buenos_Aires", "US/Eastern", "Japan"])
+def test_place_names_and_utc_are_accepted(name):
+    assert parse({"phone": "5551234", "timezone": name}).timezone == name
+
+
+def test_utc_in_any_case_is_utc():
+    assert parse({"phone": "5551234", "timezone": " utc "}).timezone == "UTC"
+
+
+def test_the_horizon_is_ten_years_from_now():
+    assert parse({"phone": "5551234", "dial_at": "2036-11-23T12:00:00Z"}).dial_at == NOW.add(years=10)
+
+
+def test_an_ambiguous_local_time_with_its_offset_is_that_instant():
+    early = parse({"phone": "5551234", "timezone": "Europe/Berlin", "dial_at": "2027-10-31T02:30:00+02:00"})
+    late = parse({"phone": "5551234", "timezone": "Europe/Berlin", "dial_at": "2027-10-31T02:30:00+01:00"})
+    assert late.dial_at.diff(early.dial_at).in_hours() == 1
+    after_the_change = parse({"phone": "5551234", "timezone": "Europe/Berlin", "dial_at": "2027-10-31 03:30"})
+    assert after_the_change.dial_at.isoformat() == "2027-10-31T03:30:00+01:00"
+
+
+def test_a_callback_time_is_checked_like_a_dial_time():
+    with pytest.raises(ContactError) as info:
+        parse_callback({"phone": "5551234", "timezone": "Europe/Berlin", "callback_at": "2027-03-28 02:30"},
+                       now=NOW)
+    assert info.value.field == "callback_at" and "does not exist" in info.value.reason
+
+
+def test_a_time_the_servers_zone_cannot_show_is_a_row_error_naming_the_field():
+    end_of_time = pendulum.datetime(9999, 12, 31, 23, 59, tz="UTC")
+    with pytest.raises(ContactError) as info:
+        format_server_time(end_of_time, "Asia/Tokyo", field_name="callback_at")
+    assert info.value.field == "callback_at" and "cannot be written in the dialer's zone Asia/Tokyo" in info.value.reason

@@ -39,15 +39,24 @@ def _demo():
     return demo
 
 
-def test_example_dags_import_without_errors_or_network(monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
+def _dag_bag(folder: Path) -> Any:
+    """Airflow's DagBag of ``folder`` (in airflow.dag_processing from 3.2, airflow.models before)."""
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.0, 3.1 (scripts/compat.sh): their DagBag adds Airflow's examples
+        from airflow.models.dagbag import DagBag
 
+        return DagBag(dag_folder=str(folder), include_examples=False)
+    return DagBag(dag_folder=str(folder))
+
+
+def test_example_dags_import_without_errors_or_network(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError(f"network access at DAG parse time: {args}")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
-    bag = DagBag(dag_folder=str(DAGS_FOLDER))
+    bag = _dag_bag(DAGS_FOLDER)
     assert bag.import_errors == {}
     assert "dialer_connections_check" in bag.dag_ids
     for dag in bag.dags.values():
@@ -66,9 +75,7 @@ def test_example_dags_log_through_the_task_logger_not_print(dag_file):
 
 @pytest.fixture(scope="module")
 def example_dags() -> list:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS_FOLDER))
+    bag = _dag_bag(DAGS_FOLDER)
     assert bag.import_errors == {}
     assert sorted(bag.dag_ids) == sorted(path.stem for path in DAG_FILES)
     return list(bag.dags.values())
@@ -101,7 +108,7 @@ def test_connection_params_name_the_connection_types_they_take_and_default_to_on
                 assert match, f"{dag.dag_id}.{name}: default {default!r} is no dialer's default connection"
                 assert match[1] in named, f"{dag.dag_id}.{name}: default {default!r}, but takes {named}"
             checked += 1
-    assert checked == 7  # one in every DAG, two in the follow-up (its dialer and the fallback)
+    assert checked == 9  # one in every DAG, two in the follow-up and the nightly load (a second dialer)
 
 
 @dataclass(frozen=True)
@@ -438,3 +445,99 @@ def test_followup_dag_fails_at_once_on_a_failure_state(sandbox, dag_runner):
     assert example.logged == []
     assert _demo().summary(run) == ["task wait_for_contact: failed (see its log)"]
     assert not _sinch_customers(sandbox, "followup-1-03001234567")
+
+
+# -- issue 12: the nightly load, its outcomes and the callbacks ------------------------------------------
+
+NIGHTLY_ANSWERING = {"+15550700001", "+15550700003", "+15550700005", "+15550100101"}
+
+
+def _ecm_answers_only(sandbox, monkeypatch, answering: set[str]) -> None:
+    """The simulated ECM dialer's calls connect for ``answering`` numbers and are busy for every other,
+    instead of at random: the outcomes, and so the callbacks, are known in advance."""
+    from airflow_provider_dialers.sandbox.expertflow import state
+
+    def settle(callback: dict) -> None:
+        if callback["numberToCall"] in answering:
+            callback["requestState"], callback["callResult"] = state.CONNECTED, state.CALL_RESULT_CONNECTED
+        else:
+            callback["requestState"], callback["callResult"] = state.NOT_CONNECTED, 1  # busy: retried
+    monkeypatch.setattr(sandbox.core.vendors["expertflow"], "_settle_attempt", settle)
+
+
+def test_nightly_load_dag_loads_waits_exports_and_calls_back_who_was_not_reached(sandbox, dag_runner, tmp_path,
+                                                                                 monkeypatch):
+    import csv
+    import sqlite3
+
+    import pendulum
+
+    from airflow_provider_dialers.hooks.expertflow import RequestState
+
+    _ecm_answers_only(sandbox, monkeypatch, NIGHTLY_ANSWERING)
+    sandbox.client.configure(dial_rate=100)
+    outcomes_dir = tmp_path / "outcomes"
+    example = _run_example(dag_runner, sandbox, "dialer_nightly_load", {"outcomes_dir": str(outcomes_dir)})
+    assert example.ok, example.failure()
+    run = example.run
+    report = run.value("report")
+
+    # the load: every row in one bucket (a bad phone, a DNC number, a repeated row)
+    load = dict(report["load"])
+    first_rejects = load.pop("first_rejects")
+    assert load == {"total": 10, "accepted": 7, "rejected": 1, "duplicates": 1, "skipped_dnc": 1,
+                    "skipped_window": 0}
+    assert [(r["row"], r["field"]) for r in first_rejects] == [(8, "phones[0]")]
+    # the export: the campaign's contacts one to one, each in the state ECM holds it in
+    ecm = sandbox.core.vendors["expertflow"]
+    held = {str(c["id"]): c for c in ecm.callbacks.values() if c["campaignId"] == 1}
+    assert len(held) == 5 + 7  # seeded + loaded
+    export = report["export"]
+    assert export["path"].startswith(f"{outcomes_dir}/outcomes.1.") and export["rows"] == 12
+    path = Path(export["path"])
+    rows = list(csv.DictReader(path.open()))
+    assert sorted(row["contact_ref"] for row in rows) == sorted(held)
+    assert all(row["state"] == RequestState(held[row["contact_ref"]]["requestState"]).name
+               and row["phone"] == held[row["contact_ref"]]["phone1"] for row in rows)
+    assert export["by_state"] == {"CONNECTED": 4, "RETRIES_COMPLETED": 7, "DNC_LISTED": 1}
+    assert report["outcomes"] == export["by_state"]  # the sensor's counts agree with the file
+    # who is called back: those of tonight's file ECM gave up on; the seeded ones it gave up on are
+    # not in the file, the DNC-listed one is never called
+    assert report["decisions"] == {"reached": 4, "never": 1, "pending": 0, "not_in_file": 3, "call_back": 4}
+    callbacks = dict(report["callbacks"])
+    assert [(r["row"], r["field"]) for r in callbacks.pop("first_rejects")] == [(4, "callback_at")]
+    assert callbacks == {"conn_id": "sinch_obi_default", "campaign_id": SINCH_SPRING_RENEWALS, "total": 4,
+                         "accepted": 3, "rejected": 1, "duplicates": 0, "skipped_dnc": 0, "skipped_window": 0}
+    called_back = {c.external_id: c for c in sandbox.core.vendors["sinch"].campaigns[SINCH_SPRING_RENEWALS]
+                   .customers.values() if str(c.external_id).startswith("nl-")}
+    assert sorted(called_back) == ["nl-002", "nl-004", "nl-006"]  # nl-007 has no time zone: not called
+    for external_id, zone in (("nl-002", "America/New_York"), ("nl-004", "America/Los_Angeles"),
+                              ("nl-006", "America/Chicago")):  # tomorrow at 10:00, their time
+        due = pendulum.instance(called_back[external_id].date, tz="UTC").in_timezone(zone)
+        assert (due.hour, due.minute, due.date()) == (10, 0, pendulum.now(zone).date().add(days=1))
+    assert called_back["nl-002"].numbers == ["+15550700002", "+15550710002"]
+    assert sorted(p.name for p in outcomes_dir.iterdir() if not p.name.endswith(".rejects.csv")) == [
+        path.name.removesuffix(".csv") + ".callbacks.csv", path.name]  # no temporary file left
+    # (the sensor defers while the campaign runs; at 100 contacts a second it may be done at the first check)
+    assert run.mapped("wait_for_completion")[0].state == "success"
+    # the outcomes file is an asset event, through the DAG's alias
+    with sqlite3.connect(dag_runner.db) as db:
+        events = db.execute(
+            "SELECT asset.uri, asset_event.extra FROM asset_event JOIN asset ON asset.id = asset_event.asset_id "
+            "JOIN asset_alias_asset_event ON asset_alias_asset_event.event_id = asset_event.id "
+            "JOIN asset_alias ON asset_alias.id = asset_alias_asset_event.alias_id "
+            "WHERE asset_alias.name = 'dialer_nightly_outcomes' AND asset_event.source_run_id = ?",
+            (run.run_id,)).fetchall()
+    assert [(uri, json.loads(extra)["rows"]) for uri, extra in events] == [(path.as_uri(), 12)]
+    # what the run logged and what the demo prints
+    logged = example.logged
+    assert "load into expertflow_ecm_default campaign 1: " + str({k: load[k] for k in load}) in logged
+    assert not any(phone in line for line in logged for phone in ("+15550700002", "5550700002"))
+    summary = _demo().summary(run)
+    assert summary[0] == ("load into expertflow_ecm_default campaign 1: 10 rows: 7 accepted, 1 rejected, "
+                          "1 duplicates, skipped 1 (DNC) + 0 (calling window)")
+    assert f"exported 12 contacts to {export['path']}: {export['by_state']}" in summary
+    assert summary[-2:] == [
+        f"callbacks on sinch_obi_default campaign {SINCH_SPRING_RENEWALS}: 4 rows: 3 accepted, 1 rejected, "
+        "0 duplicates, skipped 0 (DNC) + 0 (calling window)",
+        f"    rejected row 4: callback_at: {report['callbacks']['first_rejects'][0]['reason']}"]

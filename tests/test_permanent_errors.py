@@ -4,9 +4,9 @@ transient errors and refusals that may change keep the task's retries."""
 from __future__ import annotations
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_dialers import errors
+from airflow_provider_dialers.compat import AirflowFailException  # Airflow 3.0 to 3.3 (scripts/compat.sh)
 from airflow_provider_dialers.operators import UploadContactsOperator
 
 PERMANENT = ["DialerAuthError", "DialerNotSupportedError", "DialerValidationError", "DialerConfigurationError",

@@ -28,6 +28,7 @@ from airflow_provider_dialers.hooks.base import (
     DialerError,
     DialerResponseError,
 )
+from airflow_provider_dialers.errors import DialerConfigurationError
 from airflow_provider_dialers.operators import UploadContactsOperator
 from airflow_provider_dialers.uploads.checkpoint import CHECKPOINT_KEY
 from airflow_provider_dialers.uploads.engine import CapabilityContractError, UploadRejectedError
@@ -89,6 +90,8 @@ def test_the_corpus_is_complete_and_documented():
         if "file_error" in entry:
             continue
         for vendor, spec in entry["vendors"].items():
+            if "task_error" in spec:
+                continue
             buckets = len(spec["accepted"]) + len(spec["rejected"]) + len(spec["duplicates"])
             assert buckets == spec["total"], (name, vendor)
     # Both formats, and the files the issue names, are in the corpus.
@@ -122,6 +125,14 @@ def test_bad_input_case(sandbox, tmp_path, case, vendor):
         return
 
     expected = entry["vendors"][vendor]
+    if "task_error" in expected:
+        # A problem of configuration: the task fails once, before anything is sent (not even a login).
+        with pytest.raises(DialerConfigurationError, match=expected["task_error"]):
+            operator.execute({"task_state_store": store})
+        assert sandbox.client.requests(vendor=vendor) == []
+        assert first_phones(sandbox, vendor, campaign_id) == before
+        FIGURES[vendor]["whole_file_errors"] += 1
+        return
     result = operator.execute({"task_state_store": store})
 
     # Counts: exact, and they add up.

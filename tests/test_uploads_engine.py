@@ -10,7 +10,9 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from airflow_provider_dialers import contacts
 from airflow_provider_dialers.capabilities import RowOutcome, RowStatus, UploadOptions
+from airflow_provider_dialers.hooks import get_dialer_hook
 from airflow_provider_dialers.hooks.base import DialerNotSupportedError, DialerTransientError
 from airflow_provider_dialers.uploads import (
     CALLBACKS,
@@ -21,6 +23,7 @@ from airflow_provider_dialers.uploads import (
     UploadSettings,
     run_upload,
 )
+from tests.support import FAST
 from tests.test_uploads_fakes import DictStateStore, FakeDialer, NoUploadDialer
 
 BUCKETS = ("accepted", "rejected", "duplicates", "skipped_dnc", "skipped_window")
@@ -174,6 +177,7 @@ def test_dry_run_sends_nothing_and_reports_every_payload(tmp_path):
     assert dialer.stored == {}
     assert all(options.dry_run for options in dialer.options_seen)
     assert (result["would_send"], result["dry_run"], len(result["sample_payloads"])) == (12, True, 3)
+    assert "sent" not in result and result["batches"] == 0  # nothing was: the XCom says would_send only
     assert result["sample_payloads"][0] == {
         "row": 1,
         "payload": {"externalId": "c1", "numbers": "5551200001", "name": "Person 1"},
@@ -329,3 +333,88 @@ def test_a_resumed_upload_continues_the_rejects_file_without_losing_or_repeating
     result = run()
     assert [r["row"] for r in read_rejects(result["rejects_path"])] == ["2", "25"]
     assert (result["rejected"], result["accepted"], len(dialer.stored)) == (2, 28, 28)
+
+
+def test_the_dry_runs_log_line_says_nothing_was_sent(tmp_path, caplog):
+    caplog.set_level("INFO", logger="airflow_provider_dialers.uploads.engine")
+    run_upload(FakeDialer(), CONTACTS, good_csv(tmp_path, 4), settings(options=UploadOptions(dry_run=True)))
+    [line] = [r.getMessage() for r in caplog.records if "rows settled" in r.getMessage()]
+    assert "4 rows settled, nothing sent to the dialer" in line and "4 accepted" in line
+
+
+# -- times that never stop an upload -------------------------------------------------------------
+
+
+def far_future_rows() -> list[dict]:
+    return [
+        {"external_id": "f1", "phone": "5551230001", "timezone": "Europe/Berlin"},
+        {"external_id": "f2", "phone": "5551230002", "timezone": "Asia/Tokyo", "dial_at": "9999-12-31T23:59Z"},
+        {"external_id": "f3", "phone": "5551230003", "timezone": "Pacific/Kiritimati", "dial_at": "9999-12-31T23:59"},
+        {"external_id": "f4", "phone": "5551230004", "timezone": "localtime"},
+        {"external_id": "f5", "phone": "5551230005", "timezone": "Europe/Berlin", "dial_at": "2031-03-30 02:30"},
+        {"external_id": "f6", "phone": "5551230006", "timezone": "Europe/Berlin"},
+    ]
+
+
+def test_far_future_times_fake_zones_and_missing_hours_are_row_rejects_and_the_upload_goes_on(
+    tmp_path, midday_utc
+):
+    dialer = FakeDialer()
+    result = run_upload(dialer, CONTACTS, far_future_rows(), settings(
+        calling_window=CallingWindow.parse(("00:00", "23:59")), max_rejected_ratio=1.0,
+        rejects_path=tmp_path / "rejects.csv"))
+    assert (result["total"], result["accepted"], result["rejected"]) == (6, 2, 4)
+    assert sorted(dialer.stored) == ["f1", "f6"]
+    rejects = {r["row"]: (r["field"], r["reason"]) for r in read_rejects(result["rejects_path"])}
+    assert rejects["2"][0] == rejects["3"][0] == "dial_at" and "more than 10 years ahead" in rejects["2"][1]
+    assert rejects["4"][0] == "timezone" and "worker machine's own zone" in rejects["4"][1]
+    assert rejects["5"][0] == "dial_at" and "does not exist" in rejects["5"][1]
+
+
+@pytest.fixture
+def no_horizon(monkeypatch):
+    """The model's horizon switched off: a far-future time reaches the later layers (the calling window,
+    the duplicate check, the vendors' mappings), each of which must make it a row reject too."""
+    monkeypatch.setattr(contacts, "_within_horizon", lambda moment, field_name, now: moment)
+
+
+def test_time_arithmetic_that_fails_in_the_calling_window_rejects_only_that_row(tmp_path, midday_utc, no_horizon):
+    dialer = FakeDialer()
+    result = run_upload(dialer, CONTACTS, far_future_rows()[:2] + far_future_rows()[5:], settings(
+        calling_window=CallingWindow.parse(("00:00", "23:59")), max_rejected_ratio=1.0))
+    assert (result["accepted"], result["rejected"], sorted(dialer.stored)) == (2, 1, ["f1", "f6"])
+    [reject] = result["first_rejects"]
+    assert (reject["row"], reject["field"]) == (2, "dial_at")
+    assert "cannot be judged in the calling window" in reject["reason"] and "out of range" in reject["reason"]
+
+
+def test_time_arithmetic_that_fails_in_the_duplicate_check_rejects_only_that_row(no_horizon):
+    callbacks = [{"phone": "5551230001", "callback_at": "2031-01-01T10:00:00Z"},
+                 {"phone": "5551230002", "callback_at": "9999-12-31T23:59:00-05:00"},  # no UTC form
+                 {"phone": "5551230003", "callback_at": "2031-01-01T10:00:00Z"}]
+    dialer = FakeDialer()
+    result = run_upload(dialer, CALLBACKS, callbacks, settings(max_rejected_ratio=1.0))
+    assert (result["accepted"], result["rejected"]) == (2, 1)
+    assert (result["first_rejects"][0]["row"], result["first_rejects"][0]["field"]) == (2, "callback_at")
+
+
+@pytest.mark.parametrize(
+    ("conn_id", "campaign_id", "options"),
+    [("expertflow_ecm_default", "1", UploadOptions()),
+     ("sinch_obi_default", "62718C7889CC44F7B944C1A6F6BE9B7F", UploadOptions()),
+     ("ameyo_default", "1", UploadOptions(lead_id=39))],
+)
+def test_a_time_a_vendor_cannot_write_rejects_that_row_and_the_rest_is_sent(
+    sandbox, sandbox_client, no_horizon, conn_id, campaign_id, options
+):
+    """Over real HTTP: the vendors' mappings write times in their own form (ECM dialTime and Ameyo
+    callBackTime in the server's zone, Sinch date in UTC); one out of range is that row's rejection."""
+    rows = [{"external_id": "v1", "phone": "5557400001"},
+            {"external_id": "v2", "phone": "5557400002", "dial_at": "9999-12-31T23:59:00-05:00"},
+            {"external_id": "v3", "phone": "5557400003"}]
+    with get_dialer_hook(conn_id, retry_policy=FAST) as hook:
+        result = run_upload(hook, CONTACTS, rows, UploadSettings(campaign_id=campaign_id, options=options,
+                                                                 max_rejected_ratio=1.0))
+    assert (result["accepted"], result["rejected"], result["sent"]) == (2, 1, 2)
+    [reject] = result["first_rejects"]
+    assert (reject["row"], reject["field"]) == (2, "dial_at") and "cannot be written" in reject["reason"]

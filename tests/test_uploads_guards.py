@@ -7,7 +7,8 @@ import pytest
 
 from airflow_provider_dialers.contacts import Contact, PhoneOptions
 from airflow_provider_dialers.hooks.base import DialerNotSupportedError, DialerValidationError
-from airflow_provider_dialers.uploads.guards import NO_TIME_ZONE, CallingWindow, load_dnc_list
+from airflow_provider_dialers.uploads.dnc import load_dnc_list
+from airflow_provider_dialers.uploads.guards import NO_TIME_ZONE, CallingWindow
 from tests.test_uploads_fakes import FakeDialer, NoUploadDialer
 
 NOW = pendulum.datetime(2030, 6, 3, 12, 0, tz="UTC")
@@ -57,6 +58,14 @@ def test_without_a_dial_time_now_is_judged_in_the_contacts_zone():
 
 def test_a_contact_whose_local_hour_cannot_be_known_is_skipped_not_assumed_in_the_servers_zone():
     assert WINDOW.skip_reason(contact(None), None, NOW) == NO_TIME_ZONE
+    verdict = WINDOW.judge(contact(None), None, NOW)
+    assert (verdict.reason, verdict.zone_inferred) == (NO_TIME_ZONE, False)
+
+
+def test_a_moment_the_contacts_zone_cannot_show_raises_for_the_upload_to_reject_the_row():
+    end_of_time = pendulum.datetime(9999, 12, 31, 23, 59, tz="UTC")  # the model refuses it; the guard still must not lie
+    with pytest.raises(OverflowError):
+        WINDOW.judge(contact("Asia/Tokyo"), end_of_time, NOW)
 
 
 @pytest.mark.parametrize("value", [("08:00",), ("8am", "9pm"), ("08:00", "08:00"), 5])
@@ -73,7 +82,7 @@ def test_dnc_numbers_from_the_dialer_and_a_source_are_normalised_before_comparin
     dnc = load_dnc_list(
         FakeDialer(dnc=["(555) 123-0001"]),
         scrub_dnc=True,
-        dnc_source=["555.123.0002", "not a number"],
+        dnc_source=["555.123.0002"],
         phone_options=PhoneOptions(),
     )
     assert dnc.numbers == {"5551230001", "5551230002"}
@@ -84,16 +93,18 @@ def test_dnc_numbers_from_the_dialer_and_a_source_are_normalised_before_comparin
     assert dnc.skip_reason(Contact(phones=("5559990000",))) is None
 
 
-def test_dnc_numbers_compare_in_e164_when_asked(tmp_path):
+@pytest.mark.parametrize("e164", [True, False])
+def test_dnc_numbers_compare_in_e164_with_a_region_whatever_e164_says(tmp_path, e164):
     source = tmp_path / "dnc.csv"
     source.write_text("number\n(212) 555-0123\n")
     dnc = load_dnc_list(
         FakeDialer(),
         scrub_dnc=False,
         dnc_source=str(source),
-        phone_options=PhoneOptions(e164=True, default_region="US"),
+        phone_options=PhoneOptions(e164=e164, default_region="US"),
     )
     assert dnc.numbers == {"+12125550123"}
+    assert dnc.skip_reason(Contact(phones=("2125550123",))) == "phones[0] is on the do-not-call list"
 
 
 def test_scrub_dnc_on_a_dialer_without_a_dnc_list_fails_clearly_unless_a_source_is_given():
@@ -103,6 +114,16 @@ def test_scrub_dnc_on_a_dialer_without_a_dnc_list_fails_clearly_unless_a_source_
         NoUploadDialer(), scrub_dnc=True, dnc_source=["5551230001"], phone_options=PhoneOptions()
     )
     assert dnc.numbers == {"5551230001"}
+
+
+def test_a_dnc_entry_that_is_no_number_fails_before_anything_unless_skipped(caplog):
+    with pytest.raises(DialerValidationError, match=r"dnc_source line 2 'not a number' contains letters"):
+        load_dnc_list(FakeDialer(), scrub_dnc=False, dnc_source=["5551230001", "not a number"],
+                      phone_options=PhoneOptions())
+    dnc = load_dnc_list(FakeDialer(), scrub_dnc=False, dnc_source=["5551230001", "not a number"],
+                        phone_options=PhoneOptions(), on_bad_entry="skip")
+    assert dnc.numbers == {"5551230001"}
+    assert "dnc_source line 2 'not a number' contains letters" in caplog.text
 
 
 def test_no_scrub_asked_means_no_list():

@@ -93,6 +93,14 @@ def test_rejects_path_may_be_an_object_storage_path_or_a_folder(shared_storage):
     assert folder["rejects_path"].startswith(f"{shared_storage}/folder/dialer-upload-nightly_load.")
 
 
+def test_a_file_url_in_a_folder_that_does_not_exist_yet_is_written(tmp_path):
+    target = f"file://{tmp_path}/new/folder/rejects.csv"
+    result = run_upload(FakeDialer(), CONTACTS, ROWS_WITH_REJECTS,
+                        UploadSettings(campaign_id="C1", max_rejected_ratio=1.0, rejects_path=target))
+    written = (tmp_path / "new" / "folder" / "rejects.csv").read_text()
+    assert result["rejected"] == 4 and written.count("contains letters") == 4
+
+
 def test_the_operator_names_its_rejects_file_after_its_task_instance(tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     monkeypatch.setattr("airflow_provider_dialers.hooks.get_dialer_hook", lambda conn_id: FakeDialer())

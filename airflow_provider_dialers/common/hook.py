@@ -37,6 +37,7 @@ from airflow_provider_dialers.common.retry import (
     safe_origin,
     tls_error,
 )
+from airflow_provider_dialers.compat import http_base_url
 from airflow_provider_dialers.errors import (
     DialerAuthError,
     DialerConfigurationError,
@@ -46,6 +47,7 @@ from airflow_provider_dialers.errors import (
     DialerTransientError,
     redact,
     register_secret,
+    this_connection,
 )
 from airflow_provider_dialers.retry_policy import RetryPolicy
 
@@ -123,6 +125,7 @@ class DialerHook(HttpHook, DialerCapabilities):
         self._learned: dict[str, str] = {}
         self._requests_made = 0
         self._count_lock = threading.Lock()
+        self._throttle_listeners: tuple[Callable[[int], None], ...] = ()
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -297,7 +300,7 @@ class DialerHook(HttpHook, DialerCapabilities):
     def server_url(self) -> str:
         """The server's URL from the connection (host with scheme and port), without a trailing slash
         and without the vendor's API path when the host was given with it."""
-        base = super().url_from_endpoint("").rstrip("/")
+        base = http_base_url(super().url_from_endpoint, self.get_conn).rstrip("/")
         root = self.api_root.rstrip("/")
         if root and (base.endswith(root) or root + "/" in base.split("://", 1)[-1]):
             stripped = base[: base.index(root, base.index("://") + 3)]
@@ -346,6 +349,22 @@ class DialerHook(HttpHook, DialerCapabilities):
         """Count one HTTP request about to be sent."""
         with self._count_lock:
             self._requests_made += 1
+
+    def add_throttle_listener(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``listener(status)`` with the HTTP status of every answer this hook receives (from any
+        thread, retried attempts included), until the function returned is called. The upload engine's
+        concurrency limiter listens this way (``uploads.pacing``).
+
+        :param listener: called with each answer's status code; it must be quick and thread-safe.
+        """
+        with self._count_lock:
+            self._throttle_listeners = (*self._throttle_listeners, listener)
+
+        def remove() -> None:
+            with self._count_lock:
+                self._throttle_listeners = tuple(f for f in self._throttle_listeners if f is not listener)
+
+        return remove
 
     @property
     def login_count(self) -> int:
@@ -424,6 +443,8 @@ class DialerHook(HttpHook, DialerCapabilities):
                 replayed = replayed or sent
                 raise Retryable(description, processed=sent) from None
             status = response.status_code
+            for listener in self._throttle_listeners:  # a copy-on-write tuple: no lock to read it
+                listener(status)
             if status in TRANSIENT_STATUSES:
                 description = f"HTTP {status} on {method} {path}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -541,7 +562,13 @@ class DialerHook(HttpHook, DialerCapabilities):
 
     # -- Test button -----------------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
-        """Log in and make one cheap read call: ``(True, message)`` or ``(False, clear reason)``."""
+        """Log in and make one cheap read call: ``(True, message)`` or ``(False, clear reason)``.
+
+        The message says "this connection", never its id: the UI's Test button uses a random one."""
+        ok, message = self._try_connection()
+        return ok, this_connection(message, self.conn_id)
+
+    def _try_connection(self) -> tuple[bool, str]:
         try:
             self.check_extras()
             detail = self._test_connection_call()

@@ -36,7 +36,7 @@ def dialer_hook_class(conn_type: str) -> type[DialerHook]:
 
 def get_dialer_hook(conn_id: str, **kwargs) -> DialerHook:
     """The hook for connection ``conn_id``, chosen by the connection's type (looked up once)."""
-    from airflow.sdk import BaseHook
+    from airflow_provider_dialers.compat import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
     hook = dialer_hook_class(conn.conn_type)(conn_id=conn_id, **kwargs)

@@ -17,12 +17,14 @@ _OPERATORS = {
     "AddCallbacksOperator": "upload",
     "DncOperator": "dnc",
     "GlobalEmergencyOperator": "emergency",
+    "ExportContactOutcomesOperator": "export",
 }
 
 __all__ = [
     "AddCallbacksOperator",
     "CreateCampaignOperator",
     "DncOperator",
+    "ExportContactOutcomesOperator",
     "GlobalEmergencyOperator",
     "SetCampaignStatusOperator",
     "UploadContactsOperator",
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from airflow_provider_dialers.operators.campaign import CreateCampaignOperator, SetCampaignStatusOperator
     from airflow_provider_dialers.operators.dnc import DncOperator
     from airflow_provider_dialers.operators.emergency import GlobalEmergencyOperator
+    from airflow_provider_dialers.operators.export import ExportContactOutcomesOperator
     from airflow_provider_dialers.operators.upload import AddCallbacksOperator, UploadContactsOperator
 
 

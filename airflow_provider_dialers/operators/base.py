@@ -46,7 +46,7 @@ class DialerOperator(BaseOperator):
             return self.run(context)
         except DialerNotSupportedError as unsupported:
             if self.on_unsupported == "skip":
-                from airflow.sdk.exceptions import AirflowSkipException
+                from airflow_provider_dialers.compat import AirflowSkipException
 
                 raise AirflowSkipException(f"skipped: {unsupported}") from None
             raise

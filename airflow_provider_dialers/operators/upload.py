@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 from airflow_provider_dialers.operators.base import DialerOperator
 
 _ON_DUPLICATE = ("skip", "update")
+#: uploads.dnc.ON_BAD_ENTRY, written here so DAG parsing does not load the upload engine.
+_ON_BAD_DNC_ENTRY = ("fail", "skip")
 
 
 class _RowUploadOperator(DialerOperator):
@@ -53,9 +55,11 @@ class _RowUploadOperator(DialerOperator):
         dry_run: bool = False,
         batch_size: int | None = None,
         max_concurrency: int | None = None,
+        adaptive_concurrency: bool = True,
         calling_window: Sequence[str] | str | None = None,
         scrub_dnc: bool = False,
         dnc_source: Any = None,
+        on_bad_dnc_entry: str = "fail",
         rejects_path: Any = None,
         dry_run_path: Any = None,
         delimiter: str = ",",
@@ -73,6 +77,8 @@ class _RowUploadOperator(DialerOperator):
             )
         if on_duplicate not in _ON_DUPLICATE:
             raise ValueError(f"on_duplicate must be one of {_ON_DUPLICATE}, got {on_duplicate!r}")
+        if on_bad_dnc_entry not in _ON_BAD_DNC_ENTRY:
+            raise ValueError(f"on_bad_dnc_entry must be one of {_ON_BAD_DNC_ENTRY}, got {on_bad_dnc_entry!r}")
         if not 0.0 <= float(max_rejected_ratio) <= 1.0:
             raise ValueError(f"max_rejected_ratio must be between 0 and 1, got {max_rejected_ratio}")
         self.campaign_id = campaign_id
@@ -85,9 +91,11 @@ class _RowUploadOperator(DialerOperator):
         self.dry_run = dry_run
         self.batch_size = batch_size
         self.max_concurrency = max_concurrency
+        self.adaptive_concurrency = adaptive_concurrency
         self.calling_window = calling_window
         self.scrub_dnc = scrub_dnc
         self.dnc_source = dnc_source
+        self.on_bad_dnc_entry = on_bad_dnc_entry
         self.rejects_path = rejects_path
         self.dry_run_path = dry_run_path
         self.delimiter = delimiter
@@ -99,16 +107,20 @@ class _RowUploadOperator(DialerOperator):
 
     def run(self, context: Any) -> dict[str, Any]:
         # Imported here: DAG parsing stays light.
+        from airflow_provider_dialers.compat import release_task_state, task_state_store
         from airflow_provider_dialers.uploads import CALLBACKS, CONTACTS, run_upload
 
         kind = {"contacts": CONTACTS, "callbacks": CALLBACKS}[self.items_param]
-        return run_upload(
+        store = task_state_store(context)  # Airflow's (3.3), or a Variable per task instance before it
+        result = run_upload(
             self.hook,
             kind,
             self._input(),
             self._settings(task_instance_stem(context)),
-            task_state_store=context.get("task_state_store") if context else None,
+            task_state_store=store,
         )
+        release_task_state(store)  # succeeded: the fallback's Variable is not needed by any retry
+        return result
 
     def _input(self) -> Any:
         """The file, or the rows (a JSON text when a template rendered an XCom as text)."""
@@ -128,6 +140,7 @@ class _RowUploadOperator(DialerOperator):
         from airflow_provider_dialers.capabilities import UploadOptions
         from airflow_provider_dialers.contacts import PhoneOptions
         from airflow_provider_dialers.uploads import CallingWindow, UploadSettings
+        from airflow_provider_dialers.uploads.dnc import DncSource
 
         return UploadSettings(
             campaign_id=str(self.campaign_id),
@@ -143,9 +156,12 @@ class _RowUploadOperator(DialerOperator):
             delimiter=self.delimiter,
             batch_size=self.batch_size,
             max_concurrency=self.max_concurrency,
+            adaptive_concurrency=bool(self.adaptive_concurrency),
             calling_window=CallingWindow.parse(self.calling_window),
             scrub_dnc=bool(self.scrub_dnc),
-            dnc_source=self.dnc_source,
+            # The source travels with how its unusable entries (and the dialer list's) are handled.
+            dnc_source=(DncSource(self.dnc_source, self.on_bad_dnc_entry)
+                        if self.scrub_dnc or self.dnc_source is not None else None),
             rejects_path=self.rejects_path or None,
             dry_run_path=self.dry_run_path or None,
             output_stem=output_stem,
@@ -207,10 +223,17 @@ class UploadContactsOperator(_RowUploadOperator):
     :param dry_run: validate and map, write the payloads to the dry-run file, send nothing.
     :param batch_size: rows per request (default and maximum: the dialer's ``upload_batch_size``).
     :param max_concurrency: requests in flight at once (default 4).
+    :param adaptive_concurrency: on HTTP 429/503 answers, halve the requests in flight (never below 1)
+        and add one back after each run of answers without one, up to ``max_concurrency`` (default
+        True; False keeps ``max_concurrency`` whatever the dialer answers).
     :param calling_window: ``("08:00", "21:00")``: skip contacts whose dial time (or now) is outside
         these local hours in the contact's own time zone; no time zone known -> skipped.
     :param scrub_dnc: skip contacts on the dialer's DNC list.
-    :param dnc_source: numbers to skip as well: a list, or a file with one number per line.
+    :param dnc_source: numbers to skip as well: a list, or a file with one number per line. Every
+        list (this one and the dialer's) is compared in canonical E.164 form with ``default_region``,
+        whatever ``e164`` says: ``2125550101`` stops ``+1 (212) 555-0101``.
+    :param on_bad_dnc_entry: ``fail`` (default): a DNC entry holding no usable number fails the task
+        before anything is sent, naming its line; ``skip``: leave it out, with a warning naming it.
     :param rejects_path: where the rejects file goes: a local path, a URL (``s3://bucket/rejects.csv``)
         or an ``ObjectStoragePath``; one ending in ``/`` is a folder. Default: next to the source (in
         the temp dir for rows), named after the task instance (``<source>.<dag>.<run>.<task>.rejects.csv``).
@@ -224,8 +247,11 @@ class UploadContactsOperator(_RowUploadOperator):
         twice). With a duration (``timedelta`` or seconds), a contact the dialer finished with longer
         ago than that is loaded again. Default: never again.
     :returns: (XCom) ``total``, ``accepted``, ``rejected``, ``duplicates``, ``skipped_dnc``,
-        ``skipped_window``, ``sent``, ``requests``, ``resumed_from_row``, ``rejects_path``,
-        ``first_rejects``, ``dry_run`` (+ ``would_send``, ``sample_payloads``, ``dry_run_path``).
+        ``skipped_window``, ``timezone_inferred`` (judged on the number's zone), ``sent``, ``requests``,
+        ``concurrency_min`` (the fewest requests in flight allowed after 429/503 answers),
+        ``throttled`` (429/503 answers, retries included), ``resumed_from_row``, ``rejects_path``,
+        ``first_rejects``, ``dry_run`` (a dry run has ``would_send``, ``sample_payloads``,
+        ``dry_run_path`` and no ``sent``).
     """
 
     items_param = "contacts"

@@ -19,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="contacts per second each simulated dialer settles (0: only via POST /_sandbox/advance)")
     parser.add_argument("--ecm-token-ttl", type=float, default=36000.0, help="ECM token expires_in, seconds")
     parser.add_argument("--ameyo-session-timeout", type=float, default=180.0, help="Ameyo inactivity timeout, s")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="milliseconds added to every vendor request (a dialer across a network)")
+    parser.add_argument("--max-in-flight", type=int, default=0,
+                        help="vendor requests handled at once; one more is answered 503 with Retry-After: 1 "
+                             "(default 0: no limit)")
     parser.add_argument("--readings", choices=PROFILES, default="first",
                         help="where the vendor references are silent: every switch's first or second reading "
                              "(docs/readings.md)")
@@ -43,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     config = SandboxConfig(seed=args.seed, dial_rate=args.dial_rate, ecm_token_ttl=args.ecm_token_ttl,
                            ameyo_session_timeout=args.ameyo_session_timeout, readings_profile=args.readings,
-                           readings=chosen)
+                           readings=chosen, latency_ms=args.latency_ms,
+                           max_in_flight=args.max_in_flight)
     print(f"Dialer sandbox on {base_url}  (admin API and docs: {base_url}/_sandbox/docs)", file=sys.stderr)
     # Passwords are never printed (they would land in demo and CI output); docs/sandbox.md lists them.
     for vendor, creds in DEFAULT_CREDENTIALS.items():

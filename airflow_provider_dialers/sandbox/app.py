@@ -22,6 +22,9 @@ from airflow_provider_dialers.sandbox.core import FaultRule, SandboxConfig, Sand
 
 ADMIN_PREFIX = "/_sandbox"
 TICK_SECONDS = 0.1
+#: The answer to a request beyond ``max_in_flight``: 503 with ``Retry-After: 1`` (the reading chosen:
+#: none of the four references documents an overload answer; 503 is what gateways send).
+BUSY = FaultRule(status=503, retry_after=1, body='{"error":"server busy: too many requests at once"}')
 
 
 def default_vendors() -> list[type[VendorSandbox]]:
@@ -70,6 +73,7 @@ class FaultAndLogMiddleware:
     def __init__(self, app: Any, core: SandboxCore) -> None:
         self.app = app
         self.core = core
+        self.in_flight = 0  # vendor requests admitted and not yet answered (max_in_flight); event loop only
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -80,7 +84,8 @@ class FaultAndLogMiddleware:
         vendor = core.vendor_for_path(path)
         record = core.record(vendor, method, path, scope.get("query_string", b"").decode("latin-1"))
         started = time.perf_counter()
-        rule = core.take_fault(vendor, method, path)
+        if core.config.capture_bodies:  # read before any fault answers: what was sent is what counts
+            receive = await self._captured(receive, record)
         raw_send = send
 
         async def logging_send(message: dict) -> None:
@@ -88,7 +93,17 @@ class FaultAndLogMiddleware:
                 record.status = message["status"]
             await raw_send(message)
 
+        # Admitted before the latency, which counts as handling time (else the event loop, handling one
+        # request at a time, would never hold two); a refused request still pays the round trip.
+        admitted = self._admit(core.config.max_in_flight)
         try:
+            if core.config.latency_ms > 0:
+                await asyncio.sleep(core.config.latency_ms / 1000)
+            if admitted is False:
+                record.fault = "busy"
+                await self._answer_status(BUSY, logging_send)
+                return
+            rule = core.take_fault(vendor, method, path)
             if rule is None:
                 await self.app(scope, receive, logging_send)
                 return
@@ -101,7 +116,37 @@ class FaultAndLogMiddleware:
             else:
                 await self.app(scope, receive, self._faulty_send(rule, raw_send, record))
         finally:
+            if admitted:
+                self.in_flight -= 1
             record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+
+    def _admit(self, limit: int) -> bool | None:
+        """Count one more request in flight: True; refuse it (``limit`` reached): False; no limit: None.
+
+        :param limit: ``max_in_flight`` (0: no limit).
+        """
+        if limit <= 0:
+            return None
+        if self.in_flight >= limit:
+            return False
+        self.in_flight += 1
+        return True
+
+    @staticmethod
+    async def _captured(receive: Any, record: Any) -> Any:
+        """Read the whole request body into ``record.body``; a ``receive`` that hands it on unchanged."""
+        messages: list[dict] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        record.body = b"".join(m.get("body", b"") for m in messages).decode("utf-8", errors="replace")
+
+        async def replay() -> dict:
+            return messages.pop(0) if messages else await receive()
+
+        return replay
 
     @staticmethod
     async def _answer_status(rule: FaultRule, send: Any) -> None:

@@ -40,6 +40,16 @@ class SandboxConfig:
     readings_profile: str = "first"
     #: Single switches set on top of the profile, ``{"ecm_page_base": "1"}``.
     readings: dict[str, str] = field(default_factory=dict)
+    #: Keep each vendor request's body in the request log (``body``, text), for tests that check what
+    #: was sent. Off by default: bodies hold contacts' data and the log keeps 200,000 requests.
+    capture_bodies: bool = False
+    #: Milliseconds added to every vendor request before it is handled: a dialer across a network
+    #: (benchmarks measure uploads at 0 and 20 ms). Requests wait concurrently, as on a real link.
+    latency_ms: float = 0.0
+    #: Vendor requests handled at once (``latency_ms`` counts as handling time); one beyond it is
+    #: refused at once with HTTP 503 and ``Retry-After: 1``, as an overloaded server or its gateway
+    #: does. 0: no limit.
+    max_in_flight: int = 0
 
 
 #: Documented default credentials of the sandbox (never use these anywhere real).
@@ -178,6 +188,8 @@ class RequestRecord:
     status: int | None = None
     fault: str | None = None
     duration_ms: float = 0.0
+    #: The request body as text (undecodable bytes replaced), with ``capture_bodies`` on; else None.
+    body: str | None = None
 
 
 class VendorSandbox:

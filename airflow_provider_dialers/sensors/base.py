@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
+from airflow_provider_dialers.compat import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 from airflow_provider_dialers.errors import DialerError, DialerTransientError
 from airflow_provider_dialers.triggers.base import EVENT_STATUSES, retry_policy_from
 
@@ -36,7 +36,7 @@ class DialerSensorError(DialerError):
 
 def default_deferrable() -> bool:
     """``[operators] default_deferrable`` (False when unset), read when the sensor is built."""
-    from airflow.sdk import conf
+    from airflow_provider_dialers.compat import conf
 
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 

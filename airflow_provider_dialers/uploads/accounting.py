@@ -19,7 +19,11 @@ _BUCKET_OF_STATUS = {
 
 @dataclass
 class UploadCounters:
-    """Rows per bucket; every input row is counted in ``total`` and in exactly one bucket."""
+    """Rows per bucket; every input row is counted in ``total`` and in exactly one bucket.
+
+    ``timezone_inferred`` is no bucket: it counts the rows (of any bucket) whose local hour the calling
+    window judged in the zone of their numbers, having no ``timezone`` of their own.
+    """
 
     total: int = 0
     accepted: int = 0
@@ -27,6 +31,7 @@ class UploadCounters:
     duplicates: int = 0
     skipped_dnc: int = 0
     skipped_window: int = 0
+    timezone_inferred: int = 0
 
     def count(self, status: RowStatus) -> None:
         self.total += 1
@@ -46,7 +51,12 @@ class UploadCounters:
         return self.rejected / self.total if self.total else 0.0
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        """The counts; ``timezone_inferred`` only when some row had its zone inferred, so a checkpoint
+        (and the XCom's buckets) read as before otherwise. :meth:`from_dict` takes a missing count as 0."""
+        values = asdict(self)
+        if not self.timezone_inferred:
+            del values["timezone_inferred"]
+        return values
 
     @classmethod
     def from_dict(cls, values: Mapping[str, int]) -> UploadCounters:

@@ -1,5 +1,6 @@
-"""Upload progress kept in Airflow's ``task_state_store``, so a retried task resumes instead of
-starting over.
+"""Upload progress kept in Airflow's ``task_state_store`` (Airflow 3.3; before it, an Airflow Variable
+per task instance: ``compat.task_state_store``), so a retried task resumes instead of starting over,
+on whichever worker the retry runs.
 
 Before a batch is sent, its row range is written ahead as *in flight*; when every batch up to some
 row has settled, ``next_row`` moves past them with the counters of the rows before it. A retry
@@ -29,7 +30,8 @@ InFlight = tuple[int, int, tuple[int, ...]]
 
 
 class TaskStateStore(Protocol):
-    """What the engine uses of ``context["task_state_store"]`` (Airflow 3.3)."""
+    """What the engine uses of ``context["task_state_store"]`` (Airflow 3.3) or of its fallback on older
+    versions, ``compat.VariableStateStore``."""
 
     def get(self, key: str, default: Any = None) -> Any: ...
 

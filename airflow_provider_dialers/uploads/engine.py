@@ -54,6 +54,7 @@ from airflow_provider_dialers.uploads.checkpoint import (
 from airflow_provider_dialers.uploads.digests import DigestSet
 from airflow_provider_dialers.uploads.guards import CallingWindow, DncList, load_dnc_list
 from airflow_provider_dialers.uploads.held import HeldContacts, load_held_contacts
+from airflow_provider_dialers.uploads.pacing import ConcurrencyLimiter
 from airflow_provider_dialers.uploads.rejects import (
     DryRunWriter,
     RejectsWriter,
@@ -120,6 +121,8 @@ class UploadKind:
     dial_moment: Callable[[Any], pendulum.DateTime | None]
     identity: Callable[[Any], str]
     row_type: Callable[[int, Any], SendableRow]
+    #: The field of the time the window judges (a time it cannot compute with rejects the row there).
+    time_field: str = "dial_at"
     #: Which held contacts make a row a duplicate: any (a contact is loaded once), or only those still
     #: waiting to be dialled (a callback re-contacts someone on purpose; one already queued would be
     #: called twice).
@@ -164,6 +167,7 @@ CALLBACKS = UploadKind(
         f"{dedupe_key(callback.contact)}@{callback.callback_at.in_timezone('UTC').isoformat()}"
     ),
     row_type=CallbackRow,
+    time_field="callback_at",
     held_pending_only=True,
 )
 
@@ -180,6 +184,7 @@ class UploadSettings:
     delimiter: str = ","
     batch_size: int | None = None
     max_concurrency: int | None = None
+    adaptive_concurrency: bool = True  # fewer batches in flight after 429/503 answers (uploads.pacing)
     calling_window: CallingWindow | None = None
     scrub_dnc: bool = False
     dnc_source: Any = None
@@ -204,13 +209,8 @@ def resolve_batch_size(requested: int | None, dialer: DialerCapabilities) -> int
     if int(requested) < 1:
         raise ValueError(f"batch_size must be at least 1, got {requested}")
     if int(requested) > vendor_max:
-        log.warning(
-            "batch_size %s is above %s's maximum of %d rows per request; using %d",
-            requested,
-            dialer.vendor_name,
-            vendor_max,
-            vendor_max,
-        )
+        log.warning("batch_size %s is above %s's maximum of %d rows per request; using %d",
+                    requested, dialer.vendor_name, vendor_max, vendor_max)
         return vendor_max
     return int(requested)
 
@@ -264,6 +264,7 @@ class UploadRun:
         self.dry_run = settings.options.dry_run
         self.batch_size = resolve_batch_size(settings.batch_size, dialer)
         self.max_concurrency = max(1, int(settings.max_concurrency or DEFAULT_MAX_CONCURRENCY))
+        self.limiter = ConcurrencyLimiter(self.max_concurrency, adaptive=settings.adaptive_concurrency)
         self.input_fingerprint = fingerprint(self.source)
         # A dry run sends nothing, so there is nothing to resume.
         store = None if self.dry_run else task_state_store
@@ -315,7 +316,8 @@ class UploadRun:
             phone_options=settings.phone_options,
         )
         try:
-            with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="dialer-upload") as executor:
+            with self.limiter.listening(self.dialer), ThreadPoolExecutor(
+                    self.max_concurrency, thread_name_prefix="dialer-upload") as executor:
                 self._read_and_send(executor)
         finally:
             self.rejects.close()
@@ -347,7 +349,7 @@ class UploadRun:
     def _classify(self, source_row: SourceRow, segment: Segment) -> None:
         """Settle the row at once (rejected, duplicate, skipped) or add it to the segment's batch."""
         segment.last_row = source_row.row
-        outcome_or_row = self._check(source_row)
+        outcome_or_row = self._check(source_row, segment.counters)
         if isinstance(outcome_or_row, RowOutcome):
             if outcome_or_row.reason is HELD:
                 segment.held.append(source_row.row)
@@ -356,26 +358,33 @@ class UploadRun:
             segment.batch.append(outcome_or_row)
             segment.originals[source_row.row] = source_row.original
 
-    def _check(self, source_row: SourceRow) -> RowOutcome | SendableRow:
+    def _check(self, source_row: SourceRow, counters: UploadCounters) -> RowOutcome | SendableRow:
         row = source_row.row
         if source_row.error is not None:
             return RowOutcome.rejected(row, *source_row.error)
         try:
             item = self.kind.parse(source_row.record or {}, self.settings.phone_options)
+            first = self._first_sighting(item)
         except ContactError as exc:
             return RowOutcome.rejected(row, exc.field, exc.reason)
-        if not self._first_sighting(item):
-            return RowOutcome(
-                row, RowStatus.DUPLICATE, reason=f"same {self.kind.name[:-1]} as an earlier row"
-            )
+        except (ArithmeticError, ValueError) as exc:  # time arithmetic out of range: this row's problem
+            return RowOutcome.rejected(row, self.kind.time_field, f"cannot be used as a time ({exc})")
+        if not first:
+            return RowOutcome(row, RowStatus.DUPLICATE, reason=f"same {self.kind.name[:-1]} as an earlier row")
         contact = self.kind.contact_of(item)
         if self.dnc is not None and (reason := self.dnc.skip_reason(contact)):
             return RowOutcome(row, RowStatus.SKIPPED_DNC, reason=reason)
         window = self.settings.calling_window
-        if window is not None and (
-            reason := window.skip_reason(contact, self.kind.dial_moment(item), pendulum.now("UTC"))
-        ):
-            return RowOutcome(row, RowStatus.SKIPPED_WINDOW, reason=reason)
+        if window is not None:
+            try:
+                verdict = window.judge(contact, self.kind.dial_moment(item), pendulum.now("UTC"),
+                                       default_region=self.settings.phone_options.default_region)
+            except (ArithmeticError, ValueError) as exc:  # out of the calendar's range in the contact's zone
+                reason = f"cannot be judged in the calling window ({exc})"
+                return RowOutcome.rejected(row, self.kind.time_field, reason)
+            counters.timezone_inferred += verdict.zone_inferred
+            if verdict.reason:
+                return RowOutcome(row, RowStatus.SKIPPED_WINDOW, reason=verdict.reason)
         if self._held_contacts() is not None and self.held.holds(contact):
             if self.checkpoint.maybe_sent_before(row):
                 # An earlier attempt sent it and died before the answer; the campaign holds it now
@@ -423,7 +432,7 @@ class UploadRun:
         """Send the segment's batch (if any) once its rows are written ahead as in flight."""
         # Settle what is done (and wait for a free slot) first, so that one checkpoint write
         # records both the settled rows and the new batch's write-ahead.
-        while self.pending and (self.pending[0].done or len(self.pending) >= self.max_concurrency):
+        while self.pending and (self.pending[0].done or len(self.pending) >= self.limiter.limit):
             self._settle_oldest(save=False)
         self.pending.append(segment)
         if segment.batch:
@@ -440,7 +449,11 @@ class UploadRun:
         segment = self.pending[0]
         if segment.future is not None:
             wait_for([segment.future])
-            self._apply_outcomes(segment, segment.future.result())  # a failed batch raises here
+            try:
+                self._apply_outcomes(segment, segment.future.result())  # a failed batch raises here
+            except BaseException:
+                self._save_checkpoint()  # what settled before it is kept: the retry resumes after it
+                raise
         self.pending.popleft()
         self._write_outputs(segment)
         self.checkpoint.next_row = segment.last_row + 1
@@ -553,9 +566,10 @@ class UploadRun:
         result: dict[str, Any] = {
             "campaign_id": self.settings.campaign_id,
             **self.checkpoint.counters.to_dict(),
-            "sent": self.rows_sent,
+            "timezone_inferred": self.checkpoint.counters.timezone_inferred,  # a count, not a bucket
+            **({} if self.dry_run else {"sent": self.rows_sent}),  # a dry run reports would_send instead
             "batches": self.batches_sent,
-            "requests": self.requests_made,
+            "requests": self.requests_made, **self.limiter.summary(),  # concurrency_min, throttled
             "resumed_from_row": self.resumed_from,
             "rejects_path": str(self.rejects.path) if self.rejects.bytes_written else None,
             "first_rejects": list(self.checkpoint.first_rejects),

@@ -3,7 +3,7 @@
 * :class:`CallingWindow` — a contact is dialled only inside local wall-clock hours, judged in the
   contact's own time zone; a contact whose local hour cannot be known is skipped, never assumed
   to be in the server's zone.
-* :class:`DncList` — a contact any of whose numbers is on a do-not-call list is skipped.
+* The do-not-call scrub lives in :mod:`uploads.dnc` (``DncList``, ``load_dnc_list``, re-exported here).
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from typing import Any
 
 import pendulum
 
-from airflow_provider_dialers.capabilities import DialerCapabilities
-from airflow_provider_dialers.contacts import Contact, ContactError, PhoneOptions, normalise_phone
-from airflow_provider_dialers.errors import DialerNotSupportedError, DialerValidationError
-from airflow_provider_dialers.uploads.sources import iter_phone_numbers
+from airflow_provider_dialers.contacts import Contact
+from airflow_provider_dialers.errors import DialerValidationError
+from airflow_provider_dialers.uploads.dnc import DncList, load_dnc_list  # noqa: F401 - re-exported (engine)
 
 log = logging.getLogger(__name__)
 
 NO_TIME_ZONE = "no time zone"
+#: libphonenumber's zone for a number it cannot place.
+UNKNOWN_ZONE = "Etc/Unknown"
 
 
 @dataclass(frozen=True)
@@ -63,22 +64,99 @@ class CallingWindow:
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
-    def skip_reason(
-        self, contact: Contact, moment: pendulum.DateTime | None, now: pendulum.DateTime
-    ) -> str | None:
-        """Why ``contact`` must not be dialled at ``moment`` (its dial time; None means now), or None.
+    def skip_reason(self, contact: Contact, moment: pendulum.DateTime | None, now: pendulum.DateTime, *,
+                    default_region: str | None = None) -> str | None:
+        """Why ``contact`` must not be dialled at ``moment`` (its dial time; None means now), or None
+        (see :meth:`judge`)."""
+        return self.judge(contact, moment, now, default_region=default_region).reason
 
-        The hour is judged in ``contact.timezone``; without one, in the explicit UTC offset
-        ``moment`` was given with. A contact with neither is skipped: :data:`NO_TIME_ZONE`.
+    def judge(
+        self,
+        contact: Contact,
+        moment: pendulum.DateTime | None,
+        now: pendulum.DateTime,
+        *,
+        default_region: str | None = None,
+    ) -> WindowVerdict:
+        """Whether ``contact`` may be dialled at ``moment`` (its dial time; None means now).
+
+        The hour is judged in ``contact.timezone``; without one, in the zone its numbers are in
+        (:func:`zones_of_numbers`, ``default_region`` for national numbers) when that zone is known:
+        one zone, or several that all show the same hour at that moment; else in the explicit UTC
+        offset ``moment`` was given with. A contact with none of these is skipped:
+        :data:`NO_TIME_ZONE`. Raises ``OverflowError``/``ValueError`` only for a moment outside the
+        calendar's range in the contact's zone (the upload rejects that row).
+
+        :param contact: the contact (its ``timezone`` and ``phones``).
+        :param moment: its dial time (``dial_at``, a callback's ``callback_at``), or None for now.
+        :param now: the time now (aware).
+        :param default_region: ISO 3166 region of numbers written without a country code.
         """
-        local = _local_time(contact.timezone, moment, now)
-        if local is None:
-            return NO_TIME_ZONE
+        when = moment or now
+        if contact.timezone:
+            return self._verdict(when.in_timezone(contact.timezone), contact.timezone, moment)
+        zones = zones_of_numbers(contact.phones, default_region)
+        clocks = {when.in_timezone(zone).strftime("%Y-%m-%dT%H:%M%z") for zone in zones}
+        if len(clocks) == 1:
+            shown = zones[0] if len(zones) == 1 else f"{zones[-1]}, {len(zones) - 1} other zones alike"
+            verdict = self._verdict(when.in_timezone(zones[-1]), f"{shown}, from the number", moment)
+            return WindowVerdict(verdict.reason, zone_inferred=True)
+        if moment is not None and moment.tzinfo is not None:
+            return self._verdict(moment, "UTC" + moment.strftime("%z"), moment)  # the only clock we know
+        if zones:
+            listed = ", ".join(zones[:4]) + (", ..." if len(zones) > 4 else "")
+            return WindowVerdict(f"{NO_TIME_ZONE} (its numbers are in {len(zones)} zones with different "
+                                 f"hours: {listed})")
+        return WindowVerdict(NO_TIME_ZONE)
+
+    def _verdict(self, local: pendulum.DateTime, zone: str, moment: pendulum.DateTime | None
+                 ) -> WindowVerdict:
         if self.contains(local):
-            return None
+            return WindowVerdict(None)
         what = "now" if moment is None else "dial time"
-        zone = contact.timezone or "UTC" + local.strftime("%z")
-        return f"{what} {local:%H:%M} ({zone}) is outside the calling window {self}"
+        return WindowVerdict(f"{what} {local:%H:%M} ({zone}) is outside the calling window {self}")
+
+
+@dataclass(frozen=True)
+class WindowVerdict:
+    """What the calling window says of one contact: why it is skipped (None: it may be dialled), and
+    whether its hour was judged in a zone taken from its numbers."""
+
+    reason: str | None
+    zone_inferred: bool = False
+
+
+def zones_of_numbers(phones: Iterable[str], default_region: str | None = None) -> list[str]:
+    """The IANA zones the contact's numbers are in, sorted, as libphonenumber's time-zone data places
+    them (every number must place: [] when one cannot, so an unknown number never narrows the set).
+
+    :param phones: the contact's normalised numbers (E.164, or national with ``default_region``).
+    :param default_region: ISO 3166 region of numbers written without a country code (``"GB"``).
+    """
+    import phonenumbers  # loaded on use: its metadata is heavy, and DAG parsing never needs it
+    from phonenumbers import timezone as number_zones
+
+    zones: set[str] = set()
+    for phone in phones:
+        try:
+            number = phonenumbers.parse(phone, None if phone.startswith("+") else default_region)
+        except phonenumbers.NumberParseException:
+            return []
+        if not phonenumbers.is_valid_number(number):
+            return []
+        found = set(number_zones.time_zones_for_number(number)) - {UNKNOWN_ZONE}
+        if not found:
+            return []
+        zones |= found
+    return sorted(zone for zone in zones if _known_zone(zone))
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        pendulum.timezone(name)
+    except ValueError:  # a zone newer than this machine's tz database (InvalidTimezone)
+        return False
+    return True
 
 
 def _parse_clock(value: Any) -> time:
@@ -89,77 +167,3 @@ def _parse_clock(value: Any) -> time:
         return time(int(hours), int(minutes))
     except ValueError:
         raise DialerValidationError("calling_window", f"{value!r} is not a time of day (HH:MM)") from None
-
-
-def _local_time(
-    timezone: str | None, moment: pendulum.DateTime | None, now: pendulum.DateTime
-) -> pendulum.DateTime | None:
-    if timezone:
-        return (moment or now).in_timezone(timezone)
-    if moment is not None and moment.tzinfo is not None:
-        return moment  # its own offset is the only local clock we know
-    return None
-
-
-@dataclass(frozen=True)
-class DncList:
-    """Normalised numbers not to call (compared with contacts' normalised phones)."""
-
-    numbers: frozenset[str]
-
-    def skip_reason(self, contact: Contact) -> str | None:
-        for index, phone in enumerate(contact.phones):
-            if phone in self.numbers:
-                return f"phones[{index}] is on the do-not-call list"
-        return None
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-
-def load_dnc_list(
-    dialer: DialerCapabilities,
-    *,
-    scrub_dnc: bool,
-    dnc_source: Any,
-    phone_options: PhoneOptions,
-) -> DncList | None:
-    """The numbers to scrub: the dialer's own list (``scrub_dnc``) and/or ``dnc_source``; None if neither.
-
-    ``scrub_dnc`` with a dialer that has no DNC list fails, unless a ``dnc_source`` is given (it is
-    then the only list, and a warning says so).
-    """
-    if not scrub_dnc and dnc_source is None:
-        return None
-    raw_numbers: list[str] = []
-    if scrub_dnc:
-        try:
-            raw_numbers.extend(dialer.list_dnc())
-        except DialerNotSupportedError as exc:
-            if dnc_source is None:
-                raise DialerNotSupportedError(
-                    f"scrub_dnc=True needs the dialer's DNC list, which it cannot give ({exc}); "
-                    "pass dnc_source= with your own list, or set scrub_dnc=False",
-                    vendor=exc.vendor,
-                ) from exc
-            log.warning("%s; scrubbing against dnc_source only", exc)
-    if dnc_source is not None:
-        raw_numbers.extend(_numbers_of(dnc_source))
-    numbers = frozenset(_normalised(raw_numbers, phone_options))
-    log.info("Scrubbing against %d do-not-call numbers", len(numbers))
-    return DncList(numbers)
-
-
-def _numbers_of(dnc_source: Any) -> Iterable[str]:
-    return (number for _, number in iter_phone_numbers(dnc_source))
-
-
-def _normalised(raw_numbers: Iterable[Any], options: PhoneOptions) -> Iterable[str]:
-    unusable = 0
-    for raw in raw_numbers:
-        try:
-            yield normalise_phone(raw, "dnc", options)
-        except ContactError:
-            unusable += 1
-    if unusable:
-        log.warning("%d do-not-call entries are not phone numbers and were ignored", unusable)

@@ -87,7 +87,6 @@ class LineFileWriter:
     def _open(self) -> IO[bytes]:
         if self._local:
             self.path.parent.mkdir(parents=True, exist_ok=True)  # a rejects_path in a new folder
-        if self._local:
             handle = self.path.open("r+b" if self._earlier_file_fits() else "wb")
         else:
             handle = tempfile.TemporaryFile()  # the spool; flush() uploads it
@@ -143,6 +142,8 @@ class LineFileWriter:
             self._handle.flush()
             if not self._local and self._uploaded != self.bytes_written:
                 self._handle.seek(0)
+                if getattr(self.path, "protocol", None) in ("file", "local"):
+                    self.path.parent.mkdir(parents=True, exist_ok=True)  # a file:// URL in a new folder
                 with self.path.open("wb") as remote:
                     shutil.copyfileobj(self._handle, remote)  # the handle ends at the end again
                 self._uploaded = self.bytes_written

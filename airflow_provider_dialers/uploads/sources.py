@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from airflow_provider_dialers.compat import binary_lines
+
 log = logging.getLogger(__name__)
 
 SourceFormat = Literal["csv", "jsonl"]
@@ -35,6 +37,8 @@ ATTRIBUTE_PREFIX = "attributes."
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 _SURROGATE = re.compile("[\udc80-\udcff]")  # what surrogateescape leaves for undecodable bytes
+#: A column name with a short index (``phone1``, ``Number 2``): a DNC file's header, not a number.
+_HEADER_NAME = re.compile(r"[A-Za-z_][A-Za-z_ .\-]*\d{0,2}")
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,8 @@ def _is_object_storage_path(value: Any) -> bool:
 def iter_phone_numbers(source: Any) -> Iterator[tuple[int, str]]:
     """``(line number, raw text)`` of each number in a list, a ``;``/newline-separated string, or a
     file (path, URL or ObjectStoragePath) with one number per line: the first CSV column, a first
-    line without digits being a header. Used for DNC lists."""
+    line without digits (or a name with a short index, ``phone1``) being a header. Used for DNC lists;
+    every other line is yielded, usable or not, so the caller can name a bad one."""
     if isinstance(source, (list, tuple)):
         yield from ((i, str(item)) for i, item in enumerate(source, start=1))
         return
@@ -174,11 +179,15 @@ def iter_phone_numbers(source: Any) -> Iterator[tuple[int, str]]:
         yield from ((i, item) for i, item in enumerate(lines, start=1) if item.strip())
         return
     with as_path(source).open("rb") as handle:
-        for number, raw_line in enumerate(handle, start=1):
+        for number, raw_line in enumerate(binary_lines(handle), start=1):
             first_cell = raw_line.decode("utf-8-sig", errors="replace").strip().split(",", 1)[0].strip().strip('"')
-            if not first_cell or (number == 1 and not any(ch.isdigit() for ch in first_cell)):
+            if not first_cell or (number == 1 and _is_header_cell(first_cell)):
                 continue
             yield number, first_cell
+
+
+def _is_header_cell(cell: str) -> bool:
+    return not any(ch.isdigit() for ch in cell) or bool(_HEADER_NAME.fullmatch(cell))
 
 
 def _names_a_file(text: str) -> bool:
@@ -228,7 +237,7 @@ def _iter_memory_rows(items: Iterable[Any], mapper: ColumnMapper) -> Iterator[So
 
 def _decoded_lines(handle: IO[bytes]) -> Iterator[str]:
     """The file's lines as text; undecodable bytes survive as surrogates so the row can be named."""
-    for index, raw in enumerate(handle):
+    for index, raw in enumerate(binary_lines(handle)):
         if index == 0 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         yield raw.decode("utf-8", errors="surrogateescape")
@@ -347,9 +356,10 @@ def _jsonl_row(number: int, line: str, mapper: ColumnMapper) -> SourceRow:
 
 
 def csv_columns(
-    source: Source, *, source_format: SourceFormat | None = None, delimiter: str = ","
+    source: Source, *, source_format: SourceFormat | None = None, delimiter: str = ",", checked: bool = False
 ) -> list[str] | None:
-    """The header of a CSV source (for the rejects file's columns); None for other sources."""
+    """The header of a CSV source (for the rejects file's columns); None for other sources.
+    ``checked``: a header that makes the whole file unreadable raises ``ValueError`` saying why."""
     if not is_file_source(source):
         return None
     path = as_path(source)
@@ -357,6 +367,8 @@ def csv_columns(
         return None
     with path.open("rb") as handle:
         header = _read_header(csv.reader(_decoded_lines(handle), delimiter=delimiter))
+    if header and checked:
+        _checked_header(header, delimiter)
     return [printable(name.strip()) for name in header] if header else None
 
 
@@ -365,7 +377,8 @@ def attribute_names(
 ) -> set[str]:
     """Every attribute name the rows of ``source`` carry, known before anything is sent: from a CSV's
     header; for JSON Lines and rows in memory, from one read of every row."""
-    columns = csv_columns(source, source_format=source_format, delimiter=delimiter)
+    # Checked: a file refused as a whole says why (delimiter, encoding), not what a dialer makes of it.
+    columns = csv_columns(source, source_format=source_format, delimiter=delimiter, checked=True)
     if columns is not None:
         return set(mapper.to_record({column: "x" for column in columns}).get("attributes", {}))
     names: set[str] = set()

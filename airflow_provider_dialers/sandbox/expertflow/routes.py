@@ -111,6 +111,7 @@ class ExpertflowSandbox(EcmState):
             for callback_id in [k for k, c in self.callbacks.items() if c["campaignId"] == campaign_id]:
                 del self.callbacks[callback_id]
             self._by_campaign_phone.invalidate()
+            self._by_campaign.invalidate()
             return PlainTextResponse(f"Campaign with id {campaign_id} successfully deleted")
 
         @router.post("/campaign/pause")

@@ -76,6 +76,7 @@ class EcmState(VendorSandbox):
         self.campaigns: dict[int, dict[str, Any]] = {}
         self.callbacks: dict[int, dict[str, Any]] = {}
         self._by_campaign_phone = GrowingIndex(lambda c: (c["campaignId"], c["phone1"]))
+        self._by_campaign = GrowingIndex(lambda c: c["campaignId"])  # getList pages: no scan of them all
         self.dnc: dict[int, dict[str, Any]] = {}
         self.preferences: dict[int, dict[str, Any]] = {}
         self._ids = {kind: 0 for kind in ("strategy", "attempt", "campaign", "callback", "dnc", "preference")}
@@ -258,7 +259,11 @@ class EcmState(VendorSandbox):
         for field in ("numberToCall", *PHONE_FIELDS):
             if filters.get(field) not in (None, ""):
                 wanted[field] = str(filters[field])
-        return [c for c in self.callbacks.values() if all(c[k] == v for k, v in wanted.items())]
+        if "campaignId" not in wanted:
+            return [c for c in self.callbacks.values() if all(c[k] == v for k, v in wanted.items())]
+        candidates = self._by_campaign.lookup(self.callbacks, wanted.pop("campaignId"))
+        # Callers only read the answer: a campaign's own list is given as it is (paging it costs a slice).
+        return [c for c in candidates if all(c[k] == v for k, v in wanted.items())] if wanted else candidates
 
     # -- DNC, strategies, preferences ------------------------------------------------------------
     def _add_dnc(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 from airflow_provider_dialers.capabilities import (
@@ -20,7 +21,8 @@ from airflow_provider_dialers.capabilities import (
     RowStatus,
     UploadOptions,
 )
-from airflow_provider_dialers.contacts import ContactError
+from airflow_provider_dialers.compat import connection_form_methods
+from airflow_provider_dialers.contacts import Contact, ContactError
 from airflow_provider_dialers.errors import DialerRequestError, DialerTransientError, DialerValidationError
 from airflow_provider_dialers.vendors.ameyo import records as mapping
 from airflow_provider_dialers.vendors.ameyo.api import AmeyoApi
@@ -51,6 +53,9 @@ class AmeyoHook(AmeyoApi):
     extras ``terminal`` (login's terminal, default ``127.0.0.1``) and ``client_type`` (login's
     ``clientType``, optional). The raw commands are :class:`~.api.AmeyoApi`'s methods.
     """
+
+    #: The connection form for Airflow before 3.2, which reads it from these two methods (compat.py).
+    get_connection_form_widgets, get_ui_field_behaviour = connection_form_methods(AmeyoApi.conn_type)
 
     # -- capabilities (vendor-neutral; see capabilities.DialerCapabilities) -------------------------
     #: Records per upload command. The reference sets no maximum, but commands are synchronous and
@@ -115,7 +120,7 @@ class AmeyoHook(AmeyoApi):
         its callback at that time (:meth:`_schedule_dial_times`), so Ameyo dials it then.
         """
         campaign, lead = self._upload_target(campaign_id, options)
-        mapped, outcomes = self._map_rows(rows, lambda item: mapping.customer_record(item.contact))
+        mapped, outcomes = self._map_rows(rows, lambda item: self._customer_record(item.contact))
         if options.dry_run:
             return outcomes + [
                 RowOutcome(item.row, RowStatus.ACCEPTED, payload=self._planned_upload(item, record))
@@ -142,7 +147,8 @@ class AmeyoHook(AmeyoApi):
         campaign, lead = self._upload_target(campaign_id, options)
         server_timezone = self.server_timezone
         mapped, outcomes = self._map_rows(rows, lambda item: mapping.customer_callback(
-            item.callback.contact, item.callback.callback_at, server_timezone, agent=item.callback.agent))
+            item.callback.contact, item.callback.callback_at, server_timezone, agent=item.callback.agent,
+            time_field="callback_at"))
         if options.dry_run:
             return outcomes + [RowOutcome(item.row, RowStatus.ACCEPTED, payload=record.to_ameyo())
                                for item, record in mapped]
@@ -264,12 +270,21 @@ class AmeyoHook(AmeyoApi):
                 rejected.append(RowOutcome.rejected(item.row, error.field, error.reason))
         return mapped, rejected
 
+    def _customer_record(self, contact: Contact) -> dict[str, str]:
+        """The contact's customer record, once its ``dial_at`` is known to have a ``callBackTime`` (a row
+        is refused before uploadContacts, never between it and its callback)."""
+        if contact.dial_at is not None:
+            mapping.callback_time(contact.dial_at, self.server_timezone)
+        return mapping.customer_record(contact)
+
     def _planned_upload(self, item: ContactRow, record: dict[str, str]) -> dict[str, Any]:
-        """A dry run's payload: the customer record, with the callback record for a row with ``dial_at``."""
+        """A dry run's payload, as the real run's: the customer record, or for a row with ``dial_at``
+        both commands' records (:func:`~.records.dial_time_payload`; ``customerId`` a placeholder)."""
         dial_at = item.contact.dial_at
         if dial_at is None:
             return record
-        return mapping.customer_callback(item.contact, dial_at, self.server_timezone).to_ameyo()
+        callback = mapping.customer_callback(item.contact, dial_at, self.server_timezone)
+        return mapping.dial_time_payload(record, callback, dry_run=True)
 
     def _schedule_dial_times(
         self, campaign: int, lead: int, stored: Sequence[tuple[ContactRow, RowOutcome]]
@@ -292,8 +307,9 @@ class AmeyoHook(AmeyoApi):
             records.append((item.row, record))
         outcomes = [outcome for _, outcome in stored]
         scheduled = self._send_callbacks(campaign, lead, records, update_customer=False, time_field="dial_at")
-        for index, outcome in zip(timed, scheduled):
-            outcomes[index] = outcome
+        for index, outcome, (_, record) in zip(timed, scheduled, records):
+            customer = stored[index][1].payload or {}  # sent in both commands: the payload shows both
+            outcomes[index] = replace(outcome, payload=mapping.dial_time_payload(customer, record))
         return outcomes
 
     def _send_callbacks(

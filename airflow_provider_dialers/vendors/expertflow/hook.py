@@ -19,6 +19,7 @@ from airflow_provider_dialers.capabilities import (
     RowStatus,
     UploadOptions,
 )
+from airflow_provider_dialers.compat import connection_form_methods
 from airflow_provider_dialers.contacts import Callback, Contact, ContactError
 from airflow_provider_dialers.errors import (
     DialerConfigurationError,
@@ -33,6 +34,8 @@ from airflow_provider_dialers.vendors.expertflow.records import (
     callback_state,
     contact_record,
     create_campaign_arguments,
+    dnc_entries_by_number,
+    dnc_number_key,
     dnc_numbers,
     ecm_id,
     insert_outcome,
@@ -69,8 +72,12 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
     numbers never to call; *preference settings* (13.3) configure the feed.
 
     Connection: host = UMM server URL (``https://umm.example.com``), login/password = ECM user,
-    extra ``api_version`` = ``13.3`` (default) or ``13.2``.
+    extra ``api_version`` = ``13.3`` (default) or ``13.2``; extra ``default_region`` (``US``): how DNC
+    numbers written without a country code are read when compared (:attr:`default_region`).
     """
+
+    #: The connection form for Airflow before 3.2, which reads it from these two methods (compat.py).
+    get_connection_form_widgets, get_ui_field_behaviour = connection_form_methods(ExpertflowEcmApi.conn_type)
 
     #: insertCallback takes one contact per request; 25 keeps a batch's rows (sent one after the
     #: other) short while the upload engine runs several batches at once.
@@ -80,6 +87,11 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
     contact_page_size = 500
     #: createCampaign's fields marked "(required)" in both references.
     required_campaign_fields = CAMPAIGN_REQUIRED_FIELDS
+    #: ISO 3166 region (``"US"``) in which add_dnc / remove_dnc read numbers written without a country
+    #: code, so every written form of a number is one number; DncOperator sets it from its own
+    #: ``default_region``. None: the connection extra ``default_region``; without either, such
+    #: numbers compare by their digits.
+    default_region: str | None = None
 
     # -- capabilities (vendor-neutral; see capabilities.DialerCapabilities) ------------------------
     def list_campaigns(self) -> list[CampaignSummary]:
@@ -163,37 +175,66 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
         return {listed_number(entry.get("primaryNumber")) for entry in self.list_dnc_contacts()}
 
     def add_dnc(self, numbers: Sequence[str]) -> DncResult:
-        """``POST /umm/ecm/contact/save`` for each number not listed yet (one list read first).
+        """``POST /umm/ecm/contact/save`` for each number not listed yet in any written form (one list
+        read first; compared in E.164 with :meth:`dnc_region`): ``2125550101`` is ``already_present``
+        when ``+12125550101`` is listed.
 
         The bulk uploadCsv is not used: it answers "File is uploading." (no per-number result) and
         a re-sent file would list every number twice.
         """
-        wanted = dnc_numbers(numbers)
-        listed = self.list_dnc()
-        added = [number for number in wanted if number not in listed]
-        unconfirmed = [number for number in added if not self._save_dnc_number(number)]
+        wanted = dnc_numbers(numbers)  # refused before anything is read or sent
+        region = self.dnc_region()
+        listed = set(dnc_entries_by_number(self.list_dnc_contacts(), region))
+        added: list[str] = []
+        present: list[str] = []
+        for number in wanted:
+            key = dnc_number_key(number, region)
+            (present if key in listed else added).append(number)
+            listed.add(key)  # a second form of the same number in this call is present by then
+        unconfirmed = [number for number in added if not self._save_dnc_number(number, region)]
         if unconfirmed:
             # Saved without the DNC object in the answer (13.2 documents none): one list read confirms them.
-            listed_now = self.list_dnc()
-            missing = [number for number in unconfirmed if number not in listed_now]
+            listed_now = dnc_entries_by_number(self.list_dnc_contacts(), region)
+            missing = [number for number in unconfirmed if dnc_number_key(number, region) not in listed_now]
             if missing:
                 raise DialerResponseError(
                     "POST /umm/ecm/contact/save answered without the DNC contact, and a list read finds "
                     f"these numbers not on the DNC list: {', '.join(missing)}", vendor=VENDOR)
-        return DncResult(added=added, already_present=[number for number in wanted if number in listed])
+        return DncResult(added=added, already_present=present)
 
     def remove_dnc(self, numbers: Sequence[str]) -> DncResult:
-        """``DELETE /umm/ecm/contact/delete?id=`` for every entry of each number (ids from one list read)."""
+        """``DELETE /umm/ecm/contact/delete?id=`` for every entry of each number, in every written form
+        (ids from one list read; compared in E.164 with :meth:`dnc_region`)."""
         wanted = dnc_numbers(numbers)
-        ids_by_number: dict[str, list[int]] = {}
-        for entry in self.list_dnc_contacts():
-            ids_by_number.setdefault(listed_number(entry.get("primaryNumber")), []).append(entry["id"])
-        removed = [number for number in wanted if number in ids_by_number]
-        for number in removed:
-            for dnc_id in ids_by_number[number]:
-                self._delete_dnc_entry(dnc_id)
-        not_found = [number for number in wanted if number not in ids_by_number]
+        region = self.dnc_region()
+        entries_by_number = dnc_entries_by_number(self.list_dnc_contacts(), region)
+        gone: set[str] = set()
+        removed: list[str] = []
+        not_found: list[str] = []
+        for number in wanted:
+            key = dnc_number_key(number, region)
+            entries = entries_by_number.pop(key, None)
+            if entries is None and key not in gone:
+                not_found.append(number)
+                continue
+            removed.append(number)
+            gone.add(key)
+            for entry in entries or ():
+                self._delete_dnc_entry(entry["id"])
         return DncResult(removed=removed, not_found=not_found)
+
+    def dnc_region(self) -> str | None:
+        """The region DNC numbers are compared in: :attr:`default_region`, else the connection extra
+        ``default_region`` (``"us"`` read as ``"US"``); one libphonenumber does not know is refused."""
+        value = self.default_region or self.extra("default_region")
+        if value is None or not str(value).strip():
+            return None
+        import phonenumbers  # loaded on use: its metadata is heavy
+
+        code = str(value).strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise invalid("default_region", f"{value!r} is not an ISO 3166 region libphonenumber knows ('US', 'GB')")
+        return code
 
     def set_global_emergency(self, enabled: bool) -> dict[str, Any]:
         """Not supported: ECM has no emergency-stop endpoint (GlobalEmergencyOperator emulates one
@@ -441,13 +482,14 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
             self.log.info("%s: insertCallback's answer was lost and the contact is not in campaign %s: "
                           "sending it again", self.vendor_name, campaign_id)
 
-    def _save_dnc_number(self, number: str) -> bool:
+    def _save_dnc_number(self, number: str, region: str | None) -> bool:
         """Save ``number`` on the DNC list; False when the answer held no DNC contact to prove it."""
         try:
             return self.add_dnc_contact(number) is not None
         except DialerTransientError as exc:
             # contact/save has no dedupe key, so it is never re-sent blindly: look whether it landed.
-            if not exc.may_have_been_processed or number not in self.list_dnc():
+            if not exc.may_have_been_processed or dnc_number_key(number, region) not in dnc_entries_by_number(
+                    self.list_dnc_contacts(), region):
                 raise
             return True
 

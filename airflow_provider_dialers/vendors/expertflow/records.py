@@ -32,14 +32,14 @@ from datetime import time as clock_time
 from itertools import pairwise
 from typing import Any
 
-import pendulum
-
+from airflow_provider_dialers import answer_times
 from airflow_provider_dialers.capabilities import ContactRecord, RowOutcome, RowStatus
 from airflow_provider_dialers.contacts import (
     Callback,
     Contact,
     ContactError,
     PhoneOptions,
+    canonical_phone,
     format_server_time,
     normalise_phone,
 )
@@ -115,6 +115,28 @@ def listed_number(value: object) -> str:
         return str(value).strip()
 
 
+def dnc_number_key(number: str, default_region: str | None) -> str:
+    """How DNC numbers compare: E.164 with ``default_region`` where it places them (``2125550101`` and
+    ``+1 212 555 0101`` are one number in ``US``), else as written.
+
+    :param number: a number as :func:`listed_number` or :func:`dnc_numbers` writes it.
+    :param default_region: ISO 3166 region of numbers written without a country code, or None.
+    """
+    return canonical_phone(number, default_region) or number
+
+
+def dnc_entries_by_number(entries: Iterable[Mapping[str, Any]], default_region: str | None) -> dict[str, list[Any]]:
+    """The DNC contacts (``GET /umm/ecm/contact``) grouped by :func:`dnc_number_key`.
+
+    :param entries: the DNC contacts as ECM answers them (``id``, ``primaryNumber``).
+    :param default_region: ISO 3166 region of numbers written without a country code, or None.
+    """
+    grouped: dict[str, list[Any]] = {}
+    for entry in entries:
+        grouped.setdefault(dnc_number_key(listed_number(entry.get("primaryNumber")), default_region), []).append(entry)
+    return grouped
+
+
 class EcmContactMapping:
     """Maps the contacts and callbacks of one upload to ECM campaign contacts.
 
@@ -146,7 +168,8 @@ class EcmContactMapping:
         if contact.dial_at is not None and contact.dial_at != callback.callback_at:
             raise ContactError("dial_at", "a callback is dialled at callback_at; leave dial_at empty")
         record = self.campaign_contact(contact)
-        dial_time = format_server_time(callback.callback_at, self.server_timezone, DIAL_TIME_FORMAT)
+        dial_time = format_server_time(callback.callback_at, self.server_timezone, DIAL_TIME_FORMAT,
+                                       field_name="callback_at")
         return EcmCampaignContact(record.phones, record.business_params, dial_time)
 
     def _business_params(self, contact: Contact) -> dict[int, str]:
@@ -455,18 +478,12 @@ def utc_time(value: Any, server_timezone: str) -> str | None:
     """An ECM time as ISO 8601 in UTC, or None when absent or unreadable. ``requestTime`` carries
     ``Z`` ("2019-07-31T12:53:34Z"); a time without an offset ("2019-11-12 15:10:20", as ``dialTime``
     is written) is the server's local time; a number is epoch seconds, or milliseconds (Java's)."""
-    if value in (None, "") or isinstance(value, bool):
-        return None
-    try:
-        if isinstance(value, (int, float)):
-            moment = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, timezone.utc)
-        else:
-            moment = pendulum.parse(str(value).strip(), tz=server_timezone)
-    except (ValueError, OverflowError, OSError, pendulum.parsing.exceptions.ParserError):
-        return None
-    if not isinstance(moment, datetime):
-        return None  # a date, a time of day or a duration: not a moment
-    return pendulum.instance(moment).in_timezone("UTC").isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, timezone.utc).isoformat()
+        except (ValueError, OverflowError, OSError):
+            return None
+    return answer_times.utc_iso(value, server_timezone)
 
 
 def wanted_states(states: Collection[str] | None) -> frozenset[RequestState] | None:
@@ -549,6 +566,8 @@ __all__ = [
     "callback_state",
     "contact_record",
     "create_campaign_arguments",
+    "dnc_entries_by_number",
+    "dnc_number_key",
     "dnc_numbers",
     "ecm_id",
     "ignored_filter",

@@ -23,6 +23,7 @@ from airflow_provider_dialers.capabilities import (
     RowOutcome,
     UploadOptions,
 )
+from airflow_provider_dialers.compat import connection_form_methods
 from airflow_provider_dialers.errors import DialerError, DialerTransientError
 from airflow_provider_dialers.vendors.maxcontact import records
 from airflow_provider_dialers.vendors.maxcontact.api import MaxContactApi
@@ -37,6 +38,9 @@ class MaxContactHook(MaxContactApi):
     ``Data`` of the ManagementActionResponse. MaxContact calls campaigns *Campaigns*, lead lists
     *Lists*, agent groups *Teams* and agents *Users*.
     """
+
+    #: The connection form for Airflow before 3.2, which reads it from these two methods (compat.py).
+    get_connection_form_widgets, get_ui_field_behaviour = connection_form_methods(MaxContactApi.conn_type)
 
     # -- capabilities (vendor-neutral; see capabilities.DialerCapabilities) ----------------------
     #: What MaxContact's Management API is for, quoted in every "not supported" answer.

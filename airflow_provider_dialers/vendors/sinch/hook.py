@@ -24,6 +24,7 @@ from airflow_provider_dialers.capabilities import (
     RowStatus,
     UploadOptions,
 )
+from airflow_provider_dialers.compat import connection_form_methods
 from airflow_provider_dialers.contacts import ContactError, PhoneOptions, normalise_phone
 from airflow_provider_dialers.errors import DialerRequestError, DialerValidationError
 from airflow_provider_dialers.vendors.sinch.api import SinchObiApi
@@ -60,6 +61,9 @@ class SinchObiHook(SinchObiApi):
     password are the API user's; the ``api_key`` extra, when set, is sent as ``x-api-key``.
     The raw endpoints are :class:`~airflow_provider_dialers.vendors.sinch.api.SinchObiApi`'s.
     """
+
+    #: The connection form for Airflow before 3.2, which reads it from these two methods (compat.py).
+    get_connection_form_widgets, get_ui_field_behaviour = connection_form_methods(SinchObiApi.conn_type)
 
     upload_batch_size: ClassVar[int] = RECOMMENDED_LIST_SIZE
 

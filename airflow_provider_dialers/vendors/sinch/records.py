@@ -24,6 +24,7 @@ from typing import Any
 
 import pendulum
 
+from airflow_provider_dialers import answer_times
 from airflow_provider_dialers.capabilities import (
     CampaignProgress,
     ContactRecord,
@@ -31,7 +32,7 @@ from airflow_provider_dialers.capabilities import (
     RowOutcome,
     RowStatus,
 )
-from airflow_provider_dialers.contacts import Callback, Contact, ContactError, dedupe_key
+from airflow_provider_dialers.contacts import Callback, Contact, ContactError, dedupe_key, format_server_time
 from airflow_provider_dialers.vendors.sinch.wire import GUID, CustomerItemResult
 
 #: "Customer can have up-to 3 numbers" (the reference, ``numbers``).
@@ -73,7 +74,7 @@ def customer_from_contact(contact: Contact) -> dict[str, Any]:
     if contact.timezone:
         customer["timeZone"] = contact.timezone
     if contact.dial_at is not None:
-        customer["date"] = utc_text(contact.dial_at)
+        customer["date"] = utc_text(contact.dial_at, "dial_at")
     return customer
 
 
@@ -81,7 +82,7 @@ def customer_from_callback(callback: Callback) -> dict[str, Any]:
     """The OBI customer for a callback: the contact, ``date`` = ``callback_at`` (it replaces any
     ``dial_at``) and ``agentId`` = ``agent`` (a Sinch user id, so the call goes to that agent)."""
     customer = customer_from_contact(callback.contact)
-    customer["date"] = utc_text(callback.callback_at)
+    customer["date"] = utc_text(callback.callback_at, "callback_at")
     if callback.agent:
         if not AGENT_ID.fullmatch(callback.agent):
             raise ContactError("agent", f"must be a Sinch user id (an id32 or id36 GUID), got {callback.agent[:40]!r}")
@@ -89,9 +90,14 @@ def customer_from_callback(callback: Callback) -> dict[str, Any]:
     return customer
 
 
-def utc_text(moment: datetime) -> str:
-    """An aware time in the OBI's UTC form, ``2026-12-01T16:00:00Z``."""
-    return pendulum.instance(moment).in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+def utc_text(moment: datetime, field_name: str = "dial_at") -> str:
+    """An aware time in the OBI's UTC form, ``2026-12-01T16:00:00Z``.
+
+    :param moment: the time (``dial_at``, ``callback_at``).
+    :param field_name: the model field a :class:`ContactError` names when the time has no UTC form
+        (out of the calendar's range), so the row is rejected, not the upload.
+    """
+    return format_server_time(pendulum.instance(moment), "UTC", "%Y-%m-%dT%H:%M:%SZ", field_name=field_name)
 
 
 def _checked_numbers(phones: Sequence[str]) -> Sequence[str]:
@@ -260,15 +266,7 @@ def first_number(customer: Mapping[str, Any]) -> str | None:
 def utc_iso(value: Any) -> str | None:
     """An OBI time (``2020-09-29T12:58:28.393Z``; one without an offset is UTC, as the reference's
     times are) as ISO 8601 in UTC; None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        moment = pendulum.parse(str(value))
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
-        return None
-    if not isinstance(moment, datetime):
-        return None
-    return pendulum.instance(moment).in_timezone("UTC").isoformat()
+    return answer_times.utc_iso(value or None)
 
 
 def wanted_states(states: Collection[str] | None) -> frozenset[str] | None:
