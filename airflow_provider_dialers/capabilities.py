@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum
 from typing import Any, ClassVar, Literal, TypedDict
 
@@ -88,12 +89,17 @@ class UploadOptions:
     :param lead_id: Ameyo: the lead (list) to upload into.
     :param attribute_map: ECM: attribute name -> ``businessParam1``..``businessParam12``.
     :param dry_run: validate and map, report the payloads, send nothing.
+    :param recontact_after: a row the dialer refuses as a contact it already has is loaded again
+        when the dialer finished with that contact longer ago than this (Sinch: the finished customer
+        is deleted and added again; Ameyo: it is churned back to NOT_TRIED with a callback); None:
+        never. ``UploadContactsOperator`` sets it from its own ``recontact_after``.
     """
 
     on_duplicate: Literal["skip", "update"] = "skip"
     lead_id: int | None = None
     attribute_map: Mapping[str, str] | None = None
     dry_run: bool = False
+    recontact_after: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ number, and has a fallback that keeps its promise on older versions (docs/compat
   ``get_connection_form_widgets`` / ``get_ui_field_behaviour`` on the hook class, which
   :func:`connection_form_methods` derives from the same ``conn-fields``.
 
-A light module: Airflow's exceptions at import; everything else inside the functions that need it.
+A light module: Airflow's exceptions and the provider info at import; everything else inside the
+functions that need it.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dialers.get_provider_info import connection_type_info
 
-if TYPE_CHECKING:
-    from airflow.sdk import BaseHook  # noqa: F401  (resolved lazily by __getattr__ below)
+if TYPE_CHECKING:  # resolved lazily by __getattr__ below
+    from airflow.sdk import BaseHook, conf
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,11 @@ __all__ = [
     "AirflowSkipException",
     "BaseHook",
     "VariableStateStore",
+    "binary_lines",
     "conf",
     "connection_form_methods",
+    "has_task_state_store",
+    "http_base_url",
     "release_task_state",
     "task_state_store",
 ]
@@ -276,7 +280,7 @@ def form_widgets(conn_type: str) -> dict[str, Any]:
     try:  # the widgets the FAB provider ships; the fields work without them (3.0 without FAB)
         from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     except ImportError:
-        BS3PasswordFieldWidget = BS3TextFieldWidget = None  # noqa: N806
+        BS3PasswordFieldWidget = BS3TextFieldWidget = None
     classes = {"BooleanField": BooleanField, "IntegerField": IntegerField, "StringField": StringField}
     widgets = {}
     for name, field in connection_type_info(conn_type)["conn-fields"].items():

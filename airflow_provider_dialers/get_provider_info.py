@@ -13,8 +13,11 @@ DOCUMENTATION_URL = (
 _COMMON_FIELDS: dict[str, Any] = {
     "verify": {
         "label": "TLS verification",
-        "description": "true (default), false, or the path of a CA bundle to verify the server against.",
-        "schema": {"type": ["string", "null"], "default": "true"},
+        "description": "true (default when empty), false, or the path of a CA bundle to verify the server "
+        "against.",
+        # No "default": the form would store it, and Airflow warns of every extra value under 5 characters
+        # as a secret too short to mask. An empty field means the default.
+        "schema": {"type": ["string", "null"]},
     },
     "timeout": {
         "label": "Timeout (seconds)",
@@ -36,7 +39,7 @@ def _behaviour(host_placeholder: str, login_label: str, password_label: str) -> 
         "placeholders": {
             "host": host_placeholder,
             "schema": "https",
-            "port": "(optional, when the URL has none)",
+            "port": "443 (fill it: the Test button on Airflow 3.3.2 needs it)",
             "login": login_label,
         },
     }
@@ -45,9 +48,9 @@ def _behaviour(host_placeholder: str, login_label: str, password_label: str) -> 
 _SERVER_TIMEZONE_FIELD = {
     "timezone": {
         "label": "Server time zone",
-        "description": "IANA zone of the dialer server (default UTC): the API's times carry no offset, "
+        "description": "IANA zone of the dialer server (UTC when empty): the API's times carry no offset, "
         "so contact times are converted to this zone before sending.",
-        "schema": {"type": ["string", "null"], "default": "UTC"},
+        "schema": {"type": ["string", "null"]},
     },
 }
 
@@ -124,8 +127,14 @@ def get_provider_info() -> dict[str, Any]:
                     "api_version": {
                         "label": "ECM release",
                         "description": "13.3 (campaignUpdateStatus, DNC update, strategy update/delete, "
-                        "preference settings) or 13.2 (campaign pause/resume).",
-                        "schema": {"type": ["string", "null"], "enum": ["13.3", "13.2", None], "default": "13.3"},
+                        "preference settings; the release when empty) or 13.2 (campaign pause/resume).",
+                        "schema": {"type": ["string", "null"], "enum": ["13.3", "13.2", None]},
+                    },
+                    "default_region": {
+                        "label": "DNC default region",
+                        "description": "ISO 3166 region (e.g. US) for DNC numbers written without a country "
+                        "code, so add/remove compare every written form of a number (optional).",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
                 _behaviour("https://umm.example.com", "ECM username", "ECM password"),

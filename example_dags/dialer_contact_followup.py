@@ -143,7 +143,7 @@ def dialer_contact_followup():
                  state["state"], state["attempts"])
         return REACHED_TASK_ID if name in reached else "fallback_callback"  # the sensor allows no other
 
-    @task(task_id=REACHED_TASK_ID)
+    @task(task_id=REACHED_TASK_ID, multiple_outputs=False)  # one XCom: Airflow 3.0 refuses a key set to None
     def contact_reached(state: dict, params: dict | None = None) -> dict:
         log.info("reached (%s): no follow-up needed", state["state"])
         return {**contact_outcome(state, params), "follow_up": None}

@@ -15,6 +15,15 @@ SUPPORTED=(3.0.6 3.1.8 3.2.2 3.3.2)
 # example DAGs and the crash-and-retry test (SIGKILL mid-upload) against the sandbox.
 TESTS=(tests/test_compat.py tests/test_permanent_errors.py tests/test_connection_errors.py
        tests/test_uploads_sources.py tests/test_example_dags.py tests/test_reliability_crash.py)
+# Airflow 3.0 marks a try whose task process was killed (SIGKILL, out of memory) failed without spending
+# its retries: its supervisor reports "failed" (3.1 reports up_for_retry when retries remain). There is no
+# retry for the checkpoint to serve, so the crash-and-retry test runs from 3.1 (docs/compatibility.md).
+tests_for() {
+  case "$1" in
+    3.0.*) printf '%s\n' "${TESTS[@]}" | grep -v test_reliability_crash ;;
+    *) printf '%s\n' "${TESTS[@]}" ;;
+  esac
+}
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=("${SUPPORTED[@]}")
 for version in "${versions[@]}"; do
@@ -82,9 +91,9 @@ for version in "${versions[@]}"; do
   built=$(( $(date +%s) - start ))
   home="$root/.compat/home-$version"
   rm -rf "$home" && mkdir -p "$home"
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2046
   if AIRFLOW_HOME="$home" "$root/.compat/venv-$version/bin/python" -m pytest -q -p no:cacheprovider \
-      ${COMPAT_PYTEST_ARGS:-} "${TESTS[@]}" >>"$log" 2>&1; then
+      ${COMPAT_PYTEST_ARGS:-} $(tests_for "$version") >>"$log" 2>&1; then
     result=PASS
   else
     result=FAIL

@@ -43,11 +43,12 @@ def _dag_bag(folder: Path) -> Any:
     """Airflow's DagBag of ``folder`` (in airflow.dag_processing from 3.2, airflow.models before)."""
     try:
         from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow 3.0, 3.1 (scripts/compat.sh): their DagBag adds Airflow's examples
+    except ImportError:  # Airflow 3.0, 3.1 (scripts/compat.sh)
         from airflow.models.dagbag import DagBag
-
+    try:  # up to 3.2 a DagBag adds Airflow's own examples unless told not to; 3.3 has no such argument
         return DagBag(dag_folder=str(folder), include_examples=False)
-    return DagBag(dag_folder=str(folder))
+    except TypeError:
+        return DagBag(dag_folder=str(folder))
 
 
 def test_example_dags_import_without_errors_or_network(monkeypatch):
@@ -222,6 +223,14 @@ ECM_CONN = "expertflow_ecm_default"
 SINCH_SPRING_RENEWALS = "62718C7889CC44F7B944C1A6F6BE9B7F"
 
 
+def _airflow_30() -> bool:
+    """Airflow 3.0 (scripts/compat.sh): its ``dag.test()`` logs a deferral in other words than the demo's
+    Airflow (.venv, 3.3) does."""
+    import airflow
+
+    return airflow.__version__.startswith("3.0.")
+
+
 def _deferred_tasks(output: str) -> list[str]:
     """Task ids that went DEFERRED, in Airflow's log of a ``dag.test()`` whose trigger then completed,
     as the demo finds them (``airflow dags test`` prints the same log)."""
@@ -276,7 +285,8 @@ def test_campaign_lifecycle_dag_runs_an_ecm_campaign_end_to_end(sandbox, dag_run
     assert rejects.read_text().count("\n") == 5  # a header and the 4 bad rows
     # the callbacks were due after the first check: the sensor waited in the triggerer
     assert example.deferred == ["wait_for_completion"]
-    assert _deferred_tasks(example.output) == ["wait_for_completion"]
+    if not _airflow_30():  # the demo reads the deferral from Airflow's log as 3.1 on words it
+        assert _deferred_tasks(example.output) == ["wait_for_completion"]
     assert run.mapped("wait_for_completion")[0].state == "success"
 
 

@@ -60,39 +60,6 @@ def _airflow() -> str:
     return str(Path(sys.executable).parent / "airflow")
 
 
-def _airflow_version() -> tuple[int, int]:
-    import airflow
-
-    major, minor = airflow.__version__.split(".")[:2]
-    return int(major), int(minor)
-
-
-#: ``airflow dags test`` on Airflow 3.0, with the fix 3.1 made to it: its loop reads the task instances from
-#: a session that never expires them, so a try's executor event may meet the state it queued instead of
-#: the state the task set, and ``dags test`` then fails the successful try ("state mismatch"); 3.1
-#: expires the session first (``session.expire_all()``), as this does. Only ``dags test``'s bookkeeping
-#: changes: the executor, the supervisor, the task and the Execution API are Airflow 3.0's.
-_DAGS_TEST_30 = """
-import sys
-from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
-process = SchedulerJobRunner.process_executor_events.__func__
-def expiring(cls, executor, job_id, scheduler_dag_bag, session):
-    session.expire_all()
-    return process(cls, executor=executor, job_id=job_id, scheduler_dag_bag=scheduler_dag_bag, session=session)
-SchedulerJobRunner.process_executor_events = classmethod(expiring)
-from airflow.__main__ import main
-sys.argv = ["airflow", "dags", "test", *sys.argv[1:]]
-main()
-"""
-
-
-def _dags_test() -> list[str]:
-    """The ``airflow dags test`` command (on 3.0, with 3.1's fix to its loop: ``_DAGS_TEST_30``)."""
-    if _airflow_version() < (3, 1):
-        return [sys.executable, "-c", _DAGS_TEST_30]
-    return [_airflow(), "dags", "test"]
-
-
 def _task_logs(home: Path) -> str:
     """The upload's task logs: Airflow before 3.3 writes its tasks' lines there, not to ``dags test``'s output."""
     return "".join(path.read_text() for path in sorted(home.glob(f"logs/dag_id={DAG_ID}/**/attempt=*.log")))
@@ -137,8 +104,6 @@ def airflow_executor_env(tmp_path_factory):
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),  # shared by dags test (signs) and the server
     }
     subprocess.run([_airflow(), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    if _airflow_version() < (3, 1):  # 3.0's `dags test --use-executor` needs the DAG serialized first
-        subprocess.run([_airflow(), "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
     log = (home / "api-server.log").open("wb")
     server = subprocess.Popen(
         [_airflow(), "api-server", "--apps", "execution", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
@@ -235,7 +200,7 @@ def test_sigkill_of_the_task_process_mid_upload_then_the_retry_resumes_exactly_o
 
     with output.open("wb") as out:
         dags_test = subprocess.Popen(
-            [*_dags_test(), DAG_ID, "--use-executor", "--conf", json.dumps(conf)],
+            [_airflow(), "dags", "test", DAG_ID, "--use-executor", "--conf", json.dumps(conf)],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
@@ -266,8 +231,7 @@ def test_sigkill_of_the_task_process_mid_upload_then_the_retry_resumes_exactly_o
     # Airflow's own view: try 1 failed (killed), try 2 of the same task instance succeeded.
     meta = _metadata(airflow_executor_env["home"])
     assert meta["ti"] == (2, "success")
-    if _airflow_version() >= (3, 1):  # 3.0 keeps no history of a try put up for retry (the SIGKILL line below)
-        assert meta["history"] == [(1, "failed")]
+    assert meta["history"] == [(1, "failed")]
     if has_task_state_store():
         assert meta["state_store_rows"] >= 1  # the checkpoint lives in the run's task_state_store
     else:
@@ -276,9 +240,7 @@ def test_sigkill_of_the_task_process_mid_upload_then_the_retry_resumes_exactly_o
     assert retry_pid != pid
     assert "Resuming from row" in text + _task_logs(airflow_executor_env["home"])
     # the supervisor saw the task runner die of SIGKILL (not an exception) and put the task up for retry
-    # (3.0's supervisor logs the try it reports as final_state=failed; its server then puts it up for retry)
-    reported = "final_state=up_for_retry" if _airflow_version() >= (3, 1) else "final_state=failed"
-    assert any("SIGKILL" in line and reported in line for line in text.splitlines()), text[-6000:]
+    assert any("SIGKILL" in line and "final_state=up_for_retry" in line for line in text.splitlines()), text[-6000:]
 
     # Exactly once at the dialer: every contact of the file, none twice, none missing.
     added = first_phones(sandbox, vendor, campaign_id)[len(before):]

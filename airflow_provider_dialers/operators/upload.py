@@ -148,7 +148,7 @@ class _RowUploadOperator(DialerOperator):
                 on_duplicate=self.on_duplicate,
                 lead_id=_optional_int("lead_id", self.lead_id),
                 attribute_map=self.attribute_map or None,
-                dry_run=bool(self.dry_run),
+                dry_run=bool(self.dry_run), recontact_after=self.recontact_after,
             ),
             phone_options=PhoneOptions(e164=bool(self.e164), default_region=self.default_region or None),
             field_map=self.field_map,

@@ -34,7 +34,7 @@ from airflow_provider_dialers.sandbox.core import DEFAULT_CREDENTIALS, SandboxCo
 
 #: conn id -> (conn type, vendor key in DEFAULT_CREDENTIALS, extras)
 SANDBOX_CONNECTIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "expertflow_ecm_default": ("expertflow_ecm", "expertflow", {"api_version": "13.3"}),
+    "expertflow_ecm_default": ("expertflow_ecm", "expertflow", {}),  # 13.3 is the default release
     "expertflow_ecm_132": ("expertflow_ecm", "expertflow", {"api_version": "13.2"}),
     "maxcontact_default": ("maxcontact", "maxcontact", {}),
     "sinch_obi_default": ("sinch_obi", "sinch", {"api_key": DEFAULT_CREDENTIALS["sinch"]["api_key"]}),

@@ -196,26 +196,45 @@ class AmeyoState(VendorSandbox):
             "id": callback_id, "campaignId": campaign_id, "callBackTime": format_answer_time(moment),
             "selfCallback": self_callback, "userId": user_id, "phone": str(phone),
             "customerId": customer["customerId"] if customer else None, "callBackHandlerType": handler,
+            # Sandbox bookkeeping: when it falls due (server time) and whether the dialer made it.
+            "due": moment.strftime("%Y-%m-%d %H:%M:%S"), "dialled": False,
         }
         self.callbacks[callback_id] = callback
         return callback
 
     # -- dialing -------------------------------------------------------------------------------------------
     def _pending(self) -> list[dict[str, Any]]:
-        """Customers still to dial: running campaign, enabled lead, not CONNECTED, attempts left."""
+        """Customers still to dial: running campaign, enabled lead, not CONNECTED, attempts left, and
+        no callback waiting for them (a scheduled callback is the customer's next call)."""
+        waiting = {c["customerId"] for c in self.callbacks.values() if not c["dialled"]}
         pending = []
         for customer in sorted(self.customers.values(), key=lambda c: c["customerId"]):
             lead = self.leads[customer["leadId"]]
             columns = customer["columns"]
             if (self.campaigns[customer["campaignId"]]["running"] and lead["enabled"]
-                    and columns["status"] != "CONNECTED" and columns["attempts"] < lead["maxAttempt"]):
+                    and columns["status"] != "CONNECTED" and columns["attempts"] < lead["maxAttempt"]
+                    and customer["customerId"] not in waiting):
                 pending.append(customer)
         return pending
 
+    def _due_callbacks(self) -> list[dict[str, Any]]:
+        """Callbacks of running campaigns whose time has come and which the dialer has not made yet."""
+        now = _now()
+        return [c for c in self.callbacks.values()
+                if not c["dialled"] and c["due"] <= now and self.campaigns[c["campaignId"]]["running"]]
+
     def dial(self, contacts: int) -> int:
-        """Make up to ``contacts`` call attempts, one per pending customer per round (round robin),
-        until every customer is CONNECTED or has used its lead's maxAttempt. Returns attempts made."""
+        """Make up to ``contacts`` call attempts: due callbacks first (each calls its customer once,
+        whatever its status or attempts: a callback is a call asked for, so a customer the dialer had
+        finished with is dialled again), then one per pending customer per round (round robin), until
+        every customer is CONNECTED or has used its lead's maxAttempt. Returns attempts made."""
         made = 0
+        for callback in self._due_callbacks()[:contacts]:
+            callback["dialled"] = True
+            customer = self.customers.get(callback["customerId"]) if callback["customerId"] is not None else None
+            if customer is not None:
+                self._attempt(customer)
+            made += 1
         while made < contacts:
             pending = self._pending()
             if not pending:

@@ -8,6 +8,8 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
+import pendulum
+
 from airflow_provider_dialers.capabilities import (
     CallbackRow,
     CampaignProgress,
@@ -39,6 +41,10 @@ from airflow_provider_dialers.vendors.ameyo.wire import (
 )
 
 _Row = TypeVar("_Row", ContactRow, CallbackRow)
+#: uploadContactAndAddCallback sends of one re-contact, each after a lost answer re-read (_recontact).
+RECONTACT_SENDS = 2
+#: The call status a customer dialled again is churned to (the reference's example target status).
+NOT_TRIED = "NOT_TRIED"
 
 
 class AmeyoHook(AmeyoApi):
@@ -118,6 +124,9 @@ class AmeyoHook(AmeyoApi):
         ``phone1``, so the command is re-sent after a lost answer; a duplicate in the replayed answer
         is the lost attempt's own row and counts as accepted. A stored row with ``dial_at`` then gets
         its callback at that time (:meth:`_schedule_dial_times`), so Ameyo dials it then.
+
+        With ``options.recontact_after``, a duplicate whose customer Ameyo finished with longer ago
+        than that is dialled again (:meth:`_recontact`): accepted, with the existing ``customerId``.
         """
         campaign, lead = self._upload_target(campaign_id, options)
         mapped, outcomes = self._map_rows(rows, lambda item: self._customer_record(item.contact))
@@ -133,6 +142,15 @@ class AmeyoHook(AmeyoApi):
         results, replayed = self._send_upload("uploadContacts", data, len(mapped), retry_safe=True)
         stored = [(item, mapping.upload_outcome(item.row, result, replayed=replayed, payload=record))
                   for (item, record), result in zip(mapped, results)]
+        if options.recontact_after is not None:
+            refused: dict[int, ContactRow] = {}  # customerId -> its first row (others stay duplicates)
+            for (item, _), result in zip(mapped, results):
+                if result.result_type == mapping.DUPLICATE and result.customer_id is not None:
+                    refused.setdefault(int(result.customer_id), item)
+            cutoff = pendulum.now("UTC") - options.recontact_after
+            recontacted = self._recontact(campaign, lead, [(row, cid) for cid, row in refused.items()], cutoff)
+            outcomes += recontacted.values()
+            stored = [pair for pair in stored if pair[0].row not in recontacted]
         return outcomes + self._schedule_dial_times(campaign, lead, stored)
 
     def add_callbacks(
@@ -285,6 +303,76 @@ class AmeyoHook(AmeyoApi):
             return record
         callback = mapping.customer_callback(item.contact, dial_at, self.server_timezone)
         return mapping.dial_time_payload(record, callback, dry_run=True)
+
+    def _recontact(
+        self, campaign: int, lead: int, refused: Sequence[tuple[ContactRow, int]], cutoff: pendulum.DateTime
+    ) -> dict[int, RowOutcome]:
+        """Dial again the customers uploadContacts refused as duplicates that Ameyo finished with
+        before ``cutoff`` (``recontact_after``); row -> outcome of those dialled again (accepted, with
+        the existing ``customerId``). The others are left out: they stay duplicates.
+
+        How (reference 4.8): one uploadContactAndAddCallback, each record addressed by the existing
+        ``customerId`` ("the callback is scheduled for that customer"), its callback record's
+        ``status`` NOT_TRIED with ``update.customer`` on ("If the record is already uploaded then this
+        parameter will help to churn the record if used with update flag"), at the row's ``dial_at``,
+        else now. The churn is what makes it exactly once: the customer is then pending (and changed
+        now) in getContacts, so a retry's held lookup, and the check after a lost answer, find it
+        done; Ameyo has no command that lists callbacks, so a callback alone would leave no trace.
+
+        Cost: one getLeadsForCampaign and one getContacts (by customerId) per batch with duplicates,
+        one uploadContactAndAddCallback for those dialled again (re-read once after a lost answer).
+        """
+        if not refused:
+            return {}
+        due = self._finished_before(campaign, [customer_id for _, customer_id in refused], cutoff)
+        server_timezone, now = self.server_timezone, pendulum.now("UTC")
+        records = [(item.row, replace(mapping.customer_callback(
+            item.contact, item.contact.dial_at or now, server_timezone, customer_id=customer_id,
+            time_field="dial_at" if item.contact.dial_at else "recontact_after"), status=NOT_TRIED))
+            for item, customer_id in refused if customer_id in due]
+        if not records:
+            return {}
+        reading, accepted = self.reading(CALLBACK_RESULT), dict[int, RowOutcome]()
+        for attempt in range(1, RECONTACT_SENDS + 1):
+            try:
+                results = self.upload_contact_and_add_callback(campaign, lead, [r for _, r in records],
+                                                               update_customer=True)
+            except DialerTransientError as error:
+                if not error.may_have_been_processed:
+                    raise
+                # The answer was lost: the customers churned are done; the others were not reached.
+                left = self._finished_before(campaign, [record.customer_id or 0 for _, record in records],
+                                             cutoff)
+                accepted |= {row: RowOutcome(row, RowStatus.ACCEPTED, vendor_id=str(record.customer_id),
+                                             payload=record.to_ameyo())
+                             for row, record in records if record.customer_id not in left}
+                records = [(row, record) for row, record in records if record.customer_id in left]
+                self.log.warning("Ameyo's answer to a re-contact was lost (%s); %d customers still to churn",
+                                 error, len(records))
+                if not records:
+                    return accepted
+                if attempt == RECONTACT_SENDS:
+                    raise  # a retry of the upload finds those churned held, and sends the others
+                continue
+            return accepted | {
+                row: mapping.callback_outcome(row, result, time_field="recontact_after",
+                                              vendor_id=str(record.customer_id), reading=reading,
+                                              payload=record.to_ameyo())
+                for (row, record), result in zip(records, results)}
+        return accepted
+
+    def _finished_before(self, campaign: int, customer_ids: Sequence[int], cutoff: pendulum.DateTime
+                         ) -> set[int]:
+        """The customers among ``customer_ids`` Ameyo is done with (:func:`~.records.state_of`) and last
+        changed before ``cutoff`` (one getLeadsForCampaign, one getContacts)."""
+        max_attempts, server_timezone = self._max_attempts(campaign), self.server_timezone
+        found = set()
+        for contact in self.get_contacts(campaign, customer_ids=customer_ids, other_columns=LISTING_COLUMNS):
+            record = mapping.contact_record(contact, max_attempts.get(contact.lead_id), server_timezone)
+            changed = pendulum.parse(record.last_change) if record.last_change else None
+            if record.terminal and changed is not None and changed < cutoff:
+                found.add(int(record.contact_ref))
+        return found
 
     def _schedule_dial_times(
         self, campaign: int, lead: int, stored: Sequence[tuple[ContactRow, RowOutcome]]

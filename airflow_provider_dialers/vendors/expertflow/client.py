@@ -35,7 +35,7 @@ class EcmClient(DialerHook):
     hook_name = "ExpertFlow ECM"
     vendor_name = VENDOR
     api_root = "/umm"
-    extra_fields = ("verify", "timeout", "api_version")
+    extra_fields = ("verify", "timeout", "api_version", "default_region")
 
     # -- plumbing ------------------------------------------------------------------------------
     def build_auth(self) -> EcmBearerAuth:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
+import pendulum
+
 from airflow_provider_dialers.capabilities import (
     CallbackRow,
     CampaignProgress,
@@ -36,6 +38,7 @@ from airflow_provider_dialers.vendors.sinch.records import (
     customer_from_callback,
     customer_from_contact,
     duplicate_in_batch,
+    finished_before,
     not_handled_scope_of,
     outcome_from_item,
     result_searches,
@@ -47,6 +50,7 @@ from airflow_provider_dialers.vendors.sinch.wire import (
     GUID,
     NOT_HANDLED_SCOPE,
     RECOMMENDED_LIST_SIZE,
+    CustomerItemResult,
 )
 
 _Item = TypeVar("_Item")  # a contact or a callback, as mapped by records.py
@@ -113,10 +117,15 @@ class SinchObiHook(SinchObiApi):
 
         Retry-safe: every customer carries an ``externalId`` (the contact's, or one derived from the
         row), so a re-sent batch is answered "not unique" instead of adding anyone twice.
+
+        With ``options.recontact_after``, a row refused as "not unique" whose customer the dialer
+        finished with longer ago than that is loaded again (:meth:`_recontact`): the OBI keeps an
+        ``externalId`` unique in the campaign and has no endpoint that changes a customer, so the
+        finished customer is deleted and the row added again (accepted, with the new id).
         """
         self._refuse_update(options)
         return self._add_mapped_rows(campaign_id, [(r.row, r.contact) for r in rows], customer_from_contact,
-                                     options, time_field="dial_at")
+                                     options, time_field="dial_at", recontact=True)
 
     def add_callbacks(
         self, campaign_id: str, rows: Sequence[CallbackRow], *, options: UploadOptions
@@ -232,6 +241,7 @@ class SinchObiHook(SinchObiApi):
         options: UploadOptions,
         *,
         time_field: str,
+        recontact: bool = False,
     ) -> list[RowOutcome]:
         """Map each row, send the valid ones in one request (none in a dry run), account for all.
 
@@ -254,23 +264,68 @@ class SinchObiHook(SinchObiApi):
                 continue
             first_row_by_key[key] = row
             to_send.append((position, row, customer))
-        for position, outcome in self._send_customers(campaign_id, to_send, options, time_field):
+        for position, outcome in self._send_customers(campaign_id, to_send, options, time_field, recontact):
             outcomes[position] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _send_customers(
         self, campaign_id: str, to_send: list[tuple[int, int, dict[str, Any]]], options: UploadOptions,
-        time_field: str,
+        time_field: str, recontact: bool = False,
     ) -> Iterator[tuple[int, RowOutcome]]:
-        """(position, outcome) of each customer sent, or accepted with its payload in a dry run."""
+        """(position, outcome) of each customer sent, or accepted with its payload in a dry run;
+        with ``recontact`` (contacts, not callbacks) and ``options.recontact_after``, the "not unique"
+        ones go through :meth:`_recontact`."""
         if options.dry_run or not to_send:
             for position, row, customer in to_send:
                 yield position, RowOutcome(row, RowStatus.ACCEPTED, payload=customer)
             return
+        after = options.recontact_after if recontact else None
         result = self.add_customers(campaign_id, [customer for _, _, customer in to_send])
+        refused: list[tuple[int, int, dict[str, Any], CustomerItemResult]] = []
         for (position, row, customer), item in zip(to_send, result.items):
+            if after is not None and item.duplicate:
+                refused.append((position, row, customer, item))
+                continue
             yield position, outcome_from_item(row, item, replayed=result.replayed, payload=customer,
                                               time_field=time_field)
+        if refused and after is not None:
+            yield from self._recontact(campaign_id, refused, pendulum.now("UTC") - after, replayed=result.replayed)
+
+    def _recontact(
+        self, campaign_id: str, refused: list[tuple[int, int, dict[str, Any], CustomerItemResult]],
+        cutoff: pendulum.DateTime, *, replayed: bool,
+    ) -> Iterator[tuple[int, RowOutcome]]:
+        """Load again the rows refused as "not unique" whose customer the dialer finished with before
+        ``cutoff`` (``recontact_after``): ``DELETE .../customers/{customerId}``, then the rows are
+        added again in one ``POST .../customers/list``. Any other refused row keeps its outcome
+        (a duplicate; in a replayed answer, the lost attempt's own customer, accepted).
+
+        Cost: one ``GET .../customers?externalId=`` per refused row, one DELETE per customer loaded
+        again, one POST for them all. Exactly once: the DELETE is by id (a re-sent one answers 404,
+        taken as done) and the add carries the ``externalId`` (a re-sent one answers "not unique" for
+        this very customer, accepted). A task that dies between the two leaves the row unheld, so its
+        retry adds it; one that dies after both finds the new customer pending, a duplicate.
+
+        :param refused: (position, row, customer sent, its item of the first answer).
+        :param cutoff: customers last changed before this time may be loaded again.
+        :param replayed: the first answer was to a re-sent request.
+        """
+        again: list[tuple[int, int, dict[str, Any]]] = []
+        for position, row, customer, item in refused:
+            held = self._customer_by_external_id(campaign_id, customer["externalId"])
+            if held is not None and not finished_before(held, cutoff):
+                yield position, outcome_from_item(row, item, replayed=replayed, payload=customer)
+                continue
+            if held is not None:
+                self.delete_customer(campaign_id, str(held["id"]), missing_ok=True)
+                self.log.info("Customer %s (externalId %s) was finished before %s: deleted, to be loaded again",
+                              held["id"], customer["externalId"], cutoff.isoformat())
+            again.append((position, row, customer))
+        if not again:
+            return
+        result = self.add_customers(campaign_id, [customer for _, _, customer in again])
+        for (position, row, customer), item in zip(again, result.items):
+            yield position, outcome_from_item(row, item, replayed=result.replayed, payload=customer)
 
     def _customer_by_external_id(self, campaign_id: str, ref: str) -> dict[str, Any] | None:
         # The search ignores case and reads * and ? as patterns: keep the exact match only.

@@ -209,6 +209,20 @@ def state_of(customer: Mapping[str, Any]) -> tuple[str, bool]:
     return result.name, result in TERMINAL_RESULTS
 
 
+def finished_before(customer: Mapping[str, Any], cutoff: datetime) -> bool:
+    """Whether the dialer is done with a customer (terminal by :func:`state_of`) and its
+    ``modificationDate`` (the OBI's last change) is older than ``cutoff``: such a customer may be
+    loaded again (``recontact_after``). An unknown or unreadable time is never old enough.
+
+    :param customer: the customer as the OBI answers it.
+    :param cutoff: an aware time; changes before it are old enough.
+    """
+    if not state_of(customer)[1]:
+        return False
+    changed = utc_iso(customer.get("modificationDate"))
+    return changed is not None and pendulum.parse(changed) < cutoff
+
+
 def contact_state(contact_ref: str, customer: Mapping[str, Any]) -> ContactState:
     """A customer as a :class:`ContactState` (state and terminal: :func:`state_of`)."""
     state, terminal = state_of(customer)
