@@ -530,7 +530,8 @@ def test_nightly_load_dag_loads_waits_exports_and_calls_back_who_was_not_reached
         path.name.removesuffix(".csv") + ".callbacks.csv", path.name]  # no temporary file left
     # (the sensor defers while the campaign runs; at 100 contacts a second it may be done at the first check)
     assert run.mapped("wait_for_completion")[0].state == "success"
-    # the outcomes file is an asset event, through the DAG's alias
+    # the outcomes file is an asset event, through the DAG's alias. Airflow 3.0's dag.test() does not
+    # record events added through an alias (docs/compatibility.md), so that check starts at 3.1.
     with sqlite3.connect(dag_runner.db) as db:
         events = db.execute(
             "SELECT asset.uri, asset_event.extra FROM asset_event JOIN asset ON asset.id = asset_event.asset_id "
@@ -538,7 +539,7 @@ def test_nightly_load_dag_loads_waits_exports_and_calls_back_who_was_not_reached
             "JOIN asset_alias ON asset_alias.id = asset_alias_asset_event.alias_id "
             "WHERE asset_alias.name = 'dialer_nightly_outcomes' AND asset_event.source_run_id = ?",
             (run.run_id,)).fetchall()
-    assert [(uri, json.loads(extra)["rows"]) for uri, extra in events] == [(path.as_uri(), 12)]
+    assert [(uri, json.loads(extra)["rows"]) for uri, extra in events] == ([] if _airflow_30() else [(path.as_uri(), 12)])
     # what the run logged and what the demo prints
     logged = example.logged
     assert "load into expertflow_ecm_default campaign 1: " + str({k: load[k] for k in load}) in logged
