@@ -93,6 +93,8 @@ class UploadOptions:
         when the dialer finished with that contact longer ago than this (Sinch: the finished customer
         is deleted and added again; Ameyo: it is churned back to NOT_TRIED with a callback); None:
         never. ``UploadContactsOperator`` sets it from its own ``recontact_after``.
+    :param bulk: the batch may be loaded as one file (set by the upload engine when the dialer's
+        :meth:`DialerCapabilities.bulk_batch_size` offers a file path; see docs/performance.md).
     """
 
     on_duplicate: Literal["skip", "update"] = "skip"
@@ -100,6 +102,7 @@ class UploadOptions:
     attribute_map: Mapping[str, str] | None = None
     dry_run: bool = False
     recontact_after: timedelta | None = None
+    bulk: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ class DialerCapabilities:
     vendor_name: ClassVar[str]
     #: Rows per upload call: the vendor's documented or sensible maximum per request.
     upload_batch_size: ClassVar[int] = 100
+    #: Inputs of at least this many rows are loaded as files where :meth:`bulk_batch_size` offers it.
+    bulk_threshold: ClassVar[int] = 1000
     #: Campaign fields the vendor's reference marks required for creation (checked before sending).
     required_campaign_fields: ClassVar[tuple[str, ...]] = ()
     #: The campaign spec field holding the campaign's name (ECM ``name``, MaxContact ``CampaignName``).
@@ -220,6 +225,11 @@ class DialerCapabilities:
     def check_upload(self, campaign_id: str, options: UploadOptions, attributes: Collection[str]) -> None:
         """Refuse, before anything is sent, an upload this dialer cannot store as configured (raise
         ``DialerConfigurationError`` naming the fix): e.g. attributes it has no field for. Default: none."""
+
+    def bulk_batch_size(self, options: UploadOptions) -> int | None:
+        """Rows per :meth:`upload_contacts` call when the dialer loads them as one file
+        (``options.bulk``), or None where it has no such path for these options. Default: None."""
+        return None
 
     def upload_contacts(
         self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions

@@ -375,6 +375,7 @@ def test_progress_costs_the_same_requests_whatever_the_campaign_size(hook, sandb
     hook.count_callbacks()
     assert len(sandbox_client.requests(vendor="expertflow", path="getList")) == (
         2 if readings_profile == "second" else 1)
+    sandbox_client.configure(readings={"ecm_bulk_processing": "stored"})  # the files below are stored at once
     costs = []
     for size in (10, 300):
         campaign_id = hook.create_campaign(campaign_spec(name=f"Size {size}", crmCampaignId=None))

@@ -5,6 +5,8 @@ of those switches), and the upload engine using it to never load a contact twice
 
 from __future__ import annotations
 
+import time
+
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,9 @@ def fill(hook: ExpertflowEcmHook, total: int = SIZE, campaign_id: str = WELCOME)
     """Add contacts with phones ``+1555040nnnn`` until the campaign holds ``total`` (one bulk file)."""
     have = hook.count_callbacks(int(campaign_id))
     hook.upload_bulk_callers([{"phone1": f"+1555040{n:04d}"} for n in range(have, total)], campaign_id)
+    stored_by = time.monotonic() + 5  # reading ecm_bulk_processing "queued" stores the file after answering
+    while hook.count_callbacks(int(campaign_id)) < total and time.monotonic() < stored_by:
+        time.sleep(0.1)
 
 
 def dial_then_fill(hook: ExpertflowEcmHook, sandbox_client, dialled: int, moves: int, total: int) -> None:

@@ -40,7 +40,7 @@ def _write(path: Path, numbers: range) -> Path:
     return path
 
 
-@pytest.mark.parametrize("dialer", DIALERS, ids=lambda d: d.vendor)
+@pytest.mark.parametrize("dialer", DIALERS, ids=lambda d: d.name)
 def test_accepted_is_what_the_dialer_holds_from_the_upload_after_faults_and_a_crash(
     sandbox, sandbox_client, make_connection, tmp_path, monkeypatch, reliability_report, dialer
 ):
@@ -50,7 +50,7 @@ def test_accepted_is_what_the_dialer_holds_from_the_upload_after_faults_and_a_cr
     def upload(source: Path, store: DictStateStore | None = None) -> dict:
         return UploadContactsOperator(
             task_id="upload", dialer_conn_id=conn_id, campaign_id=dialer.campaign_id, source=str(source),
-            lead_id=1, batch_size=dialer.batch_size, max_concurrency=dialer.max_concurrency,
+            lead_id=1, batch_size=dialer.batch_size, max_concurrency=dialer.max_concurrency, bulk=dialer.bulk,
         ).execute({"task_state_store": store} if store is not None else {})
 
     # 300 contacts the campaign already holds, and keeps dialling while the upload runs.
@@ -77,7 +77,7 @@ def test_accepted_is_what_the_dialer_holds_from_the_upload_after_faults_and_a_cr
     held_by_dialer = sum(from_upload.values())
     twice = sum(count - 1 for count in after.values() if count > 1)
     reliability_report(
-        f"Accounting {vendor} ({ROWS} rows, {HELD_BEFORE} held before, faults, crash, dialling)",
+        f"Accounting {dialer.name} ({ROWS} rows, {HELD_BEFORE} held before, faults, crash, dialling)",
         accepted=result["accepted"], dialer_holds_from_upload=held_by_dialer,
         duplicates=result["duplicates"], held_before=HELD_BEFORE, contacts_twice=twice,
         resumed_from_row=result["resumed_from_row"], rows_sent_before_crash=crashed_after,

@@ -58,11 +58,20 @@ class Dialer:
     max_concurrency: int
     #: HTTP requests a fault-free upload of CONTACTS sends (to size the delay probability).
     expected_requests: int
+    #: ECM: load uploadBulkCaller files reconciled with getList (else one insertCallback per row).
+    bulk: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.vendor}-bulk" if self.bulk else self.vendor
 
 
 DIALERS = [
     # ECM: one insertCallback per contact (the capability sends rows one by one), 25 rows a batch.
     Dialer("expertflow", "expertflow_ecm", "1", batch_size=25, max_concurrency=4, expected_requests=CONTACTS),
+    # ECM bulk: files of 250 rows, each with a count, the file and about one getList page to reconcile.
+    Dialer("expertflow", "expertflow_ecm", "1", batch_size=250, max_concurrency=4,
+           expected_requests=3 * CONTACTS // 250, bulk=True),
     Dialer("sinch", "sinch_obi", SINCH_CAMPAIGN, batch_size=100, max_concurrency=4,
            expected_requests=CONTACTS // 100),
     # Ameyo: 50 rows a command (not its 200 maximum) keeps each command well inside the 1 s timeout.
@@ -206,7 +215,7 @@ def _vendor_stats(client: SandboxClient, vendor: str) -> dict[str, int]:
 # -- R1: 20,000 contacts per dialer through the faults ------------------------------------------------
 
 
-@pytest.mark.parametrize("dialer", DIALERS, ids=lambda d: d.vendor)
+@pytest.mark.parametrize("dialer", DIALERS, ids=lambda d: d.name)
 def test_20000_contacts_land_exactly_once_through_transient_faults(
     sandbox, sandbox_client, make_connection, tmp_path, hook_calls, reliability_report, dialer
 ):
@@ -219,7 +228,7 @@ def test_20000_contacts_land_exactly_once_through_transient_faults(
     rule_ids = install_faults(sandbox_client, vendor, min(0.05, DELAYS_PER_RUN / dialer.expected_requests))
     operator = UploadContactsOperator(
         task_id="upload", dialer_conn_id=conn_id, campaign_id=dialer.campaign_id, source=str(source),
-        lead_id=1, batch_size=dialer.batch_size, max_concurrency=dialer.max_concurrency,
+        lead_id=1, batch_size=dialer.batch_size, max_concurrency=dialer.max_concurrency, bulk=dialer.bulk,
     )
     started = time.monotonic()
     try:
@@ -240,7 +249,7 @@ def test_20000_contacts_land_exactly_once_through_transient_faults(
     missing = len(expected - set(added))
     unexpected = sum(count for key, count in added.items() if key not in expected)
     reliability_report(
-        f"R1 {vendor} upload", contacts=CONTACTS, present=len(set(added) & expected), duplicates=duplicates,
+        f"R1 {dialer.name} upload", contacts=CONTACTS, present=len(set(added) & expected), duplicates=duplicates,
         missing=missing, unexpected=unexpected, accepted=result["accepted"], requests=stats["requests"],
         hook_calls=hook_calls.counts[vendor], retries=stats["requests"] - hook_calls.counts[vendor],
         **{f"hits[{kind}]": count for kind, count in hits.items()},
@@ -279,7 +288,7 @@ def test_20000_contacts_land_exactly_once_through_transient_faults(
 SENSOR_CONTACTS = 100
 
 
-@pytest.mark.parametrize("dialer", [d for d in DIALERS if d.vendor in ("expertflow", "sinch")],
+@pytest.mark.parametrize("dialer", [d for d in DIALERS if d.vendor in ("expertflow", "sinch") and not d.bulk],
                          ids=lambda d: d.vendor)
 def test_campaign_completion_sensor_completes_through_the_same_faults(
     sandbox, sandbox_client, make_connection, tmp_path, hook_calls, reliability_report, dialer

@@ -54,6 +54,7 @@ class _RowUploadOperator(DialerOperator):
         max_rejected_ratio: float = 0.0,
         dry_run: bool = False,
         batch_size: int | None = None,
+        bulk: bool | None = None,
         max_concurrency: int | None = None,
         adaptive_concurrency: bool = True,
         calling_window: Sequence[str] | str | None = None,
@@ -90,6 +91,7 @@ class _RowUploadOperator(DialerOperator):
         self.max_rejected_ratio = float(max_rejected_ratio)
         self.dry_run = dry_run
         self.batch_size = batch_size
+        self.bulk = bulk
         self.max_concurrency = max_concurrency
         self.adaptive_concurrency = adaptive_concurrency
         self.calling_window = calling_window
@@ -155,6 +157,7 @@ class _RowUploadOperator(DialerOperator):
             source_format=self.source_format,
             delimiter=self.delimiter,
             batch_size=self.batch_size,
+            bulk=self.bulk,
             max_concurrency=self.max_concurrency,
             adaptive_concurrency=bool(self.adaptive_concurrency),
             calling_window=CallingWindow.parse(self.calling_window),
@@ -222,6 +225,10 @@ class UploadContactsOperator(_RowUploadOperator):
     :param max_rejected_ratio: fail the task (after uploading the rest) when more rows are rejected.
     :param dry_run: validate and map, write the payloads to the dry-run file, send nothing.
     :param batch_size: rows per request (default and maximum: the dialer's ``upload_batch_size``).
+    :param bulk: load the contacts as files where the dialer has a file endpoint (ECM
+        ``uploadBulkCaller``, reconciled row by row with ``getList``): None (default) from the
+        dialer's ``bulk_threshold`` rows (ECM 1,000), True always, False never. A file then holds up
+        to ``batch_size`` rows (default: the dialer's ``bulk_batch_size``, ECM 5,000).
     :param max_concurrency: requests in flight at once (default 4).
     :param adaptive_concurrency: on HTTP 429/503 answers, halve the requests in flight (never below 1)
         and add one back after each run of answers without one, up to ``max_concurrency`` (default

@@ -44,6 +44,7 @@ from airflow_provider_dialers.contacts import (
 )
 from airflow_provider_dialers.errors import DialerError
 from airflow_provider_dialers.uploads.accounting import UploadCounters
+from airflow_provider_dialers.uploads.batching import plan_batches
 from airflow_provider_dialers.uploads.checkpoint import (
     Checkpoint,
     CheckpointKeeper,
@@ -127,6 +128,8 @@ class UploadKind:
     #: waiting to be dialled (a callback re-contacts someone on purpose; one already queued would be
     #: called twice).
     held_pending_only: bool = False
+    #: Whether the dialer may load these rows as files (DialerCapabilities.bulk_batch_size).
+    bulk_allowed: bool = False
 
     def send(
         self,
@@ -153,6 +156,7 @@ CONTACTS = UploadKind(
     dial_moment=lambda contact: contact.dial_at,
     identity=dedupe_key,
     row_type=ContactRow,
+    bulk_allowed=True,
 )
 
 CALLBACKS = UploadKind(
@@ -183,6 +187,7 @@ class UploadSettings:
     source_format: SourceFormat | None = None
     delimiter: str = ","
     batch_size: int | None = None
+    bulk: bool | None = None  # files where the dialer loads them: from its bulk_threshold rows (None)
     max_concurrency: int | None = None
     adaptive_concurrency: bool = True  # fewer batches in flight after 429/503 answers (uploads.pacing)
     calling_window: CallingWindow | None = None
@@ -198,21 +203,6 @@ class UploadSettings:
     max_rejected_ratio: float = 0.0
     #: Seconds between progress lines in the task log (and one at the end).
     progress_interval_seconds: float = 10.0
-
-
-def resolve_batch_size(requested: int | None, dialer: DialerCapabilities) -> int:
-    """Rows per request: the dialer's ``upload_batch_size`` by default, never more (a larger
-    request is capped with a warning: the vendor's per-request limit is not negotiable)."""
-    vendor_max = dialer.upload_batch_size
-    if requested is None:
-        return vendor_max
-    if int(requested) < 1:
-        raise ValueError(f"batch_size must be at least 1, got {requested}")
-    if int(requested) > vendor_max:
-        log.warning("batch_size %s is above %s's maximum of %d rows per request; using %d",
-                    requested, dialer.vendor_name, vendor_max, vendor_max)
-        return vendor_max
-    return int(requested)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,9 +250,11 @@ class UploadRun:
         self.kind = kind
         # Rows in memory are read twice (fingerprint, then upload): a one-shot iterator becomes a list.
         self.source = source if is_file_source(source) or isinstance(source, Sequence) else list(source)
-        self.settings = settings
+        self.batch_size, options = plan_batches(dialer, self.source, requested_size=settings.batch_size,
+                                                options=settings.options, bulk=settings.bulk,
+                                                bulk_allowed=kind.bulk_allowed)
+        self.settings = settings = replace(settings, options=options)
         self.dry_run = settings.options.dry_run
-        self.batch_size = resolve_batch_size(settings.batch_size, dialer)
         self.max_concurrency = max(1, int(settings.max_concurrency or DEFAULT_MAX_CONCURRENCY))
         self.limiter = ConcurrencyLimiter(self.max_concurrency, adaptive=settings.adaptive_concurrency)
         self.input_fingerprint = fingerprint(self.source)

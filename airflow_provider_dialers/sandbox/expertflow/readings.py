@@ -55,4 +55,11 @@ READINGS = (
         f"• password (required)\"; {ECM_13_3} lists \"405: HTTP method not allowed\". get: GET only (POST "
         "is 405); post: POST only (GET is 405).",
     ),
+    Reading(
+        "ecm_bulk_processing", ("stored", "queued"), "GET /umm/ecm/callback/uploadBulkCaller",
+        f"{ECM_13_2} and {ECM_13_3}, 'Bulk upload contacts to a campaign': \"Example Response | File is "
+        "uploaded\" (whether the contacts are stored before that answer is never said). stored: every "
+        "row is stored before the answer; queued: the answer comes at once and the rows are stored "
+        "half a second later.",
+    ),
 )

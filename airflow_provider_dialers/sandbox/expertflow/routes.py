@@ -5,6 +5,7 @@ Handlers look state up through ``self`` on every request (``reset()`` rebuilds i
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -28,6 +29,8 @@ from airflow_provider_dialers.sandbox.expertflow.validation import (
 )
 
 DEFAULT_PAGE_SIZE = 10  # silent: Grails' default ``max``
+#: Reading ecm_bulk_processing "queued": seconds between the answer and the rows being stored.
+BULK_QUEUE_SECONDS = 0.5
 
 
 class ExpertflowSandbox(EcmState):
@@ -203,8 +206,11 @@ class ExpertflowSandbox(EcmState):
             form = await request.form()
             params = {**{k: v for k, v in form.items() if isinstance(v, str)}, **request.query_params}
             campaign = self._campaign(params, id_key="campaignId")
-            for row in bulk_rows(await self._uploaded_file(request)):
-                self._add_callback(campaign, row)
+            rows = bulk_rows(await self._uploaded_file(request))  # one bad line refuses the whole file
+            if self.reading("ecm_bulk_processing") == "queued":  # stored after the answer
+                asyncio.get_running_loop().call_later(BULK_QUEUE_SECONDS, self._add_callbacks, campaign, rows)
+            else:
+                self._add_callbacks(campaign, rows)
             return PlainTextResponse("File is uploaded")
 
         @router.get("/callback/getList")
@@ -225,6 +231,11 @@ class ExpertflowSandbox(EcmState):
             matching = self._matching_callbacks(params)
             start = (page - first) * size
             return {"callbackData": matching[start:start + size], "total": len(matching)}
+
+    def _add_callbacks(self, campaign: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        if self.campaigns.get(int(campaign["id"])) is campaign:  # not after a reset (a test's clean state)
+            for row in rows:
+                self._add_callback(campaign, row)
 
     def _discarded(self, phone1: str) -> Any:
         """insertCallback's answer to a discarded duplicate (reading ecm_discard_answer)."""

@@ -234,8 +234,12 @@ class CallbackEndpoints(EcmClient):
         *,
         request_status: RequestState | int | None = None,
         page_size: int = 500,
+        start_index: int = FIRST_PAGE,
     ) -> Iterator[dict[str, Any]]:
         """Every matching contact once, fetched page by page with ``GET /umm/ecm/callback/getList``.
+
+        ``start_index`` skips the pages before it (counted from 0) once the server's numbering is
+        known; from the first page while it is not.
 
         The walk learns the server's page numbering on the way when it is unknown (reading
         ``ecm_page_base``: page 1 answering page 0's rows means pages count from 1), skips rows
@@ -246,7 +250,8 @@ class CallbackEndpoints(EcmClient):
         """
         filters = without_none({"campaignId": campaign_id,
                                 "requestStatus": None if request_status is None else int(request_status)})
-        index, seen, new_rows = FIRST_PAGE, 0, NewRows()
+        index = start_index if self._page_base() is not None else FIRST_PAGE
+        seen, new_rows = index * page_size, NewRows()
         first_rows: list[dict[str, Any]] = []
         while True:
             unknown_base = self._page_base() is None

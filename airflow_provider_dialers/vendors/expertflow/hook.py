@@ -28,6 +28,7 @@ from airflow_provider_dialers.errors import (
     DialerTransientError,
 )
 from airflow_provider_dialers.vendors.expertflow.api import ExpertflowEcmApi
+from airflow_provider_dialers.vendors.expertflow.bulk import BULK_BATCH_SIZE, SETTLE_SECONDS, BulkCallerLoad, FileRow
 from airflow_provider_dialers.vendors.expertflow.records import (
     EcmContactMapping,
     callback_attempts,
@@ -56,6 +57,7 @@ from airflow_provider_dialers.vendors.expertflow.wire import (
     VENDOR,
     EcmCampaignContact,
     RequestState,
+    bulk_caller_line,
     callback_body,
 )
 
@@ -87,6 +89,10 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
     contact_page_size = 500
     #: createCampaign's fields marked "(required)" in both references.
     required_campaign_fields = CAMPAIGN_REQUIRED_FIELDS
+    #: Rows per uploadBulkCaller file when an upload loads files (``bulk``; from ``bulk_threshold`` rows).
+    bulk_upload_size = BULK_BATCH_SIZE
+    #: Seconds the rows of an answered file may take to be listed by getList (:mod:`.bulk`).
+    bulk_settle_seconds = SETTLE_SECONDS
     #: ISO 3166 region (``"US"``) in which add_dnc / remove_dnc read numbers written without a country
     #: code, so every written form of a number is one number; DncOperator sets it from its own
     #: ``default_region``. None: the connection extra ``default_region``; without either, such
@@ -148,16 +154,22 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
     def upload_contacts(
         self, campaign_id: str, rows: Sequence[ContactRow], *, options: UploadOptions
     ) -> list[RowOutcome]:
-        """One ``insertCallback`` per contact, with ``duplicateCallbacks=discard``.
+        """One ``insertCallback`` per contact, with ``duplicateCallbacks=discard``; with
+        ``options.bulk``, one ``uploadBulkCaller`` file reconciled with ``getList`` (:mod:`.bulk`).
 
-        The bulk file endpoint (uploadBulkCaller) is not used: it answers one sentence for the
-        whole file (no per-row result) and has no duplicate check, so a retry would add every row
-        again. ``options.on_duplicate="update"`` is not supported (ECM cannot change a campaign
-        contact); ``options.attribute_map`` says which attribute goes to which businessParamN.
+        ``options.on_duplicate="update"`` is not supported (ECM cannot change a campaign contact);
+        ``options.attribute_map`` says which attribute goes to which businessParamN.
         """
         mapping = self._contact_mapping(options, "update contacts already in a campaign")
         items = [(row.row, row.contact) for row in rows]
+        if options.bulk:
+            return self._load_file(ecm_id(campaign_id), items, mapping, options)
         return self._insert_rows(ecm_id(campaign_id), items, mapping.campaign_contact, mapping, options)
+
+    def bulk_batch_size(self, options: UploadOptions) -> int | None:
+        """Rows per uploadBulkCaller file (:attr:`bulk_upload_size`); None with ``recontact_after``
+        (a finished contact of the same phone is listed too, so a row could not be told from it)."""
+        return None if options.recontact_after is not None else self.bulk_upload_size
 
     def add_callbacks(
         self, campaign_id: str, rows: Sequence[CallbackRow], *, options: UploadOptions
@@ -437,6 +449,35 @@ class ExpertflowEcmHook(ExpertflowEcmApi):
                 continue
             outcomes.append(self._insert_row(campaign_id, row, contact, mapping, dry_run=options.dry_run))
         return outcomes
+
+    def _load_file(self, campaign_id: int, items: Sequence[tuple[int, Contact]], mapping: EcmContactMapping,
+                   options: UploadOptions) -> list[RowOutcome]:
+        """The batch as one uploadBulkCaller file; rows the mapping refuses are not sent, rows a comma
+        split would misread and second rows of a phone go through insertCallback."""
+        outcomes: list[RowOutcome] = []
+        in_file: list[FileRow] = []
+        one_by_one: list[FileRow] = []
+        keys: set[str] = set()
+        for row, item in items:
+            try:
+                contact = mapping.campaign_contact(item)
+            except ContactError as exc:
+                outcomes.append(RowOutcome.rejected(row, exc.field, exc.reason))
+                continue
+            file_row = FileRow(row, contact, bulk_caller_line(contact) or "")
+            (in_file if file_row.line and file_row.key not in keys else one_by_one).append(file_row)
+            keys.add(file_row.key)
+
+        def insert_each(rows: Sequence[FileRow]) -> list[RowOutcome]:
+            return [self._insert_row(campaign_id, r.row, r.contact, mapping, dry_run=options.dry_run) for r in rows]
+
+        load = BulkCallerLoad(self, campaign_id, insert_each, page_size=self.contact_page_size,
+                              settle_seconds=self.bulk_settle_seconds)
+        if options.dry_run:
+            outcomes += [RowOutcome(r.row, RowStatus.ACCEPTED, payload=load.payload(r)) for r in in_file]
+        elif in_file:
+            outcomes += load.load(in_file)
+        return outcomes + insert_each(one_by_one)
 
     def _insert_row(
         self,

@@ -66,6 +66,7 @@ READINGS: dict[str, tuple[str, ...]] = {
     "ecm_discard_answer": ("sentence", "http_4xx", "other_sentence"),
     "ecm_token_refused_status": ("401", "403"),
     "ecm_login_method": ("get", "post"),
+    "ecm_bulk_processing": ("stored", "queued"),
 }
 #: The switches the login and the token's auth read (see :data:`READINGS`).
 LOGIN_METHOD, TOKEN_REFUSED_STATUS = "ecm_login_method", "ecm_token_refused_status"
@@ -365,3 +366,19 @@ def bulk_caller_csv(contacts: Iterable[Mapping[str, Any]]) -> bytes:
             row[-1] = _dial_time(row[-1])
         rows.append(row)
     return csv_bytes(rows)
+
+
+#: Characters a plain comma split of a bulk file line would misread (a server may not parse quotes).
+_BULK_UNSAFE = frozenset(',"\r\n')
+
+
+def bulk_caller_line(contact: EcmCampaignContact) -> str | None:
+    """The contact's uploadBulkCaller line (documented column order, empty cells for absent fields),
+    or None when a value holds a comma, quote or line break: the reference says only
+    "comma-separated", so such a row is sent with insertCallback (JSON) instead of being quoted."""
+    cells = [*contact.phones, *([""] * (len(PHONE_FIELDS) - len(contact.phones)))]
+    cells += [contact.business_params.get(number) or "" for number in range(1, len(BUSINESS_PARAM_FIELDS) + 1)]
+    cells.append(_dial_time(contact.dial_time) if contact.dial_time else "")
+    if any(_BULK_UNSAFE.intersection(cell) for cell in cells):
+        return None
+    return ",".join(cells)
