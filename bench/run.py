@@ -1,8 +1,8 @@
-"""Run every benchmark (P1-P6), print the ratios with their raw figures, write ``bench/RESULTS.md``.
+"""Run every benchmark (P1-P7), print the ratios with their raw figures, write ``bench/RESULTS.md``.
 
 Run: ``./scripts/bench.sh`` (bootstraps the virtualenv, then ``python -m bench.run``). Options:
 ``--rows`` for P1 (default 100,000 per dialer), ``--large`` for P2 (default 1,000,000),
-``--p6-rows`` for P6 (default 20,000 per dialer), ``--only P1,P4`` to run some, ``--no-write`` to leave RESULTS.md alone (a quick look).
+``--p6-rows`` for P6 (default 20,000 per dialer), ``--p7-rows`` for P7 (default 20,000), ``--only P1,P4`` to run some, ``--no-write`` to leave RESULTS.md alone (a quick look).
 
 No figure here is a test: timings on a shared 2-core machine are noisy, so each result is a
 ratio of two measurements taken side by side in the same run.
@@ -61,7 +61,13 @@ def _p6(args: argparse.Namespace) -> Any:
     return p6_backoff.run(args.p6_rows)
 
 
-BENCHMARKS = {"P5": _p5, "P1": _p1, "P2": _p2, "P3": _p3, "P4": _p4, "P6": _p6}
+def _p7(args: argparse.Namespace) -> Any:
+    from bench import p7_bulk
+
+    return p7_bulk.run(args.p7_rows)
+
+
+BENCHMARKS = {"P5": _p5, "P1": _p1, "P2": _p2, "P3": _p3, "P4": _p4, "P6": _p6, "P7": _p7}
 
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
@@ -88,6 +94,10 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         from bench import p6_backoff
 
         lines += [p6_backoff.format_line(f) + (" | MET" if f["met"] else " | NOT MET") for f in results["P6"]]
+    if "P7" in results:
+        from bench import p7_bulk
+
+        lines.append(p7_bulk.format_line(results["P7"]) + (" | MET" if results["P7"]["met"] else " | NOT MET"))
     return lines
 
 
@@ -164,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=1_000_000, help="P2: rows of the large file")
     parser.add_argument("--requests", type=int, default=20_000, help="P5: requests per endpoint")
     parser.add_argument("--p6-rows", type=int, default=20_000, help="P6: contacts per dialer")
+    parser.add_argument("--p7-rows", type=int, default=20_000, help="P7: ECM contacts, with files and per row")
     parser.add_argument("--import-runs", type=int, default=9, help="P4: fresh processes per variant")
     parser.add_argument("--only", default="", help="comma-separated subset, e.g. P1,P4")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite bench/RESULTS.md")
