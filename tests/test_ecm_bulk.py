@@ -201,3 +201,23 @@ def test_plan_batches_and_the_row_estimate(tmp_path):
     assert (size, planned.bulk) == (25, False)
     with pytest.raises(ValueError, match="at least 1"):
         plan_batches(hook, str(source), requested_size=0, options=options, bulk=True, bulk_allowed=True)
+
+
+def test_answers_lost_every_time_fail_the_batch_and_the_retry_loads_each_row_once(
+    sandbox, sandbox_client, make_connection, tmp_path, monkeypatch
+):
+    from airflow_provider_dialers.errors import DialerTransientError
+
+    conn_id = make_connection("bulk_never", "expertflow_ecm", extra={"timeout": CLIENT_TIMEOUT})
+    monkeypatch.setattr(dialer_hook_class("expertflow_ecm"), "bulk_settle_seconds", 0.3)
+    sandbox_client.add_fault(vendor="expertflow", path="uploadBulkCaller", action="reset", count=None)
+    source = write_rows(tmp_path / "never.csv", range(50))
+    store = DictStateStore()
+    before = held(sandbox_client)
+    with pytest.raises(DialerTransientError, match="answer was lost .* times; 50 of the file's rows"):
+        upload(conn_id, source, store, bulk=True)
+    assert held(sandbox_client) == before  # reset before processing: nothing was stored
+    sandbox_client.clear_faults()
+    result = upload(conn_id, source, store, bulk=True)  # the task's retry
+    assert (result["accepted"], result["duplicates"]) == (50, 0)
+    assert held(sandbox_client) - before == Counter({phone(n): 1 for n in range(50)})

@@ -118,7 +118,7 @@ class BulkCallerLoad:
                 raise DialerTransientError(
                     f"uploadBulkCaller: the answer was lost {lost} times; {len(remaining)} of the file's rows are "
                     "not in the campaign. A retry of the task reads the campaign first and sends only those",
-                    vendor=VENDOR, may_have_been_processed=False)
+                    vendor=VENDOR, may_have_been_processed=True)
             log.info("%s: uploadBulkCaller's answer was lost; %d of its rows are in campaign %s, the %d others "
                      "are sent again", VENDOR, sent - len(remaining), self.campaign_id, len(remaining))
         return outcomes
