@@ -36,6 +36,8 @@ _FORMULA_PREFIXES = ("=", "@", "\t", "\r")
 #: ...and so is one starting with + or - followed by a function or a DDE call ("+cmd|' /C calc'!A0");
 #: "+1 555 0100" or "-12.5" stay plain values.
 _SIGNED_FORMULA = re.compile(r"[+-].*[A-Za-z(|!=]")
+#: The keys a contact dict may have.
+_CONTACT_FIELDS = frozenset({"external_id", "phones", "phone", "timezone", "dial_at", "attributes"})
 MAX_EXTERNAL_ID_LENGTH = 255
 #: How far ahead a dial or callback time may be: beyond it a time is a typo or a placeholder
 #: (9999-12-31), and computing with it can leave the calendar's range in another zone.
@@ -114,8 +116,8 @@ def parse_contact(
     """Validate a contact dict (the model's keys) into a :class:`Contact`; ContactError names the field."""
     if not isinstance(raw, Mapping):
         raise ContactError("contact", f"must be an object with the contact keys, got {type(raw).__name__}")
-    unknown = set(raw) - {"external_id", "phones", "phone", "timezone", "dial_at", "attributes"}
-    if unknown:
+    if not _CONTACT_FIELDS.issuperset(raw):
+        unknown = set(raw) - _CONTACT_FIELDS
         raise ContactError(sorted(unknown)[0], "is not a contact field (use attributes for custom data)")
     timezone = parse_timezone(raw.get("timezone"))
     return Contact(
@@ -149,14 +151,17 @@ def parse_callback(
 
 def parse_phones(raw: Mapping[str, Any], options: PhoneOptions) -> tuple[str, ...]:
     """The ordered phone list from ``phones`` (list, or ``;``/``,``-separated text) or ``phone``."""
-    if raw.get("phones") not in (None, "", []) and raw.get("phone") not in (None, ""):
+    phones_given = raw.get("phones") not in (None, "", [])
+    if phones_given and raw.get("phone") not in (None, ""):
         raise ContactError("phone", "give either phone or phones, not both")
-    value = raw.get("phones") if raw.get("phones") not in (None, "", []) else raw.get("phone")
-    name = "phones" if raw.get("phones") not in (None, "", []) else "phone"
+    value, name = (raw.get("phones"), "phones") if phones_given else (raw.get("phone"), "phone")
     if value in (None, "", []):
         raise ContactError("phones", "at least one phone number is required")
     if isinstance(value, str):
-        items = [p for p in _PHONE_SEPARATORS.split(value) if p.strip()]
+        if ";" in value or "," in value:
+            items = [p for p in _PHONE_SEPARATORS.split(value) if p.strip()]
+        else:  # one number: what the split would give
+            items = [value] if value.strip() else []
     elif isinstance(value, (list, tuple)):
         items = list(value)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -165,21 +170,24 @@ def parse_phones(raw: Mapping[str, Any], options: PhoneOptions) -> tuple[str, ..
         raise ContactError(name, f"must be text or a list of numbers, got {type(value).__name__}")
     if not items:
         raise ContactError(name, "at least one phone number is required")
-    return tuple(normalise_phone(item, f"phones[{i}]" if name == "phones" else "phone", options)
-                 for i, item in enumerate(items))
+    if name == "phone":
+        return tuple([normalise_phone(item, "phone", options) for item in items])
+    return tuple([normalise_phone(item, f"phones[{i}]", options) for i, item in enumerate(items)])
 
 
 def normalise_phone(value: Any, field_name: str, options: PhoneOptions) -> str:
     """One phone number: punctuation stripped, digits with an optional leading ``+``; E.164 if asked."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ContactError(field_name, f"must be text, got {type(value).__name__}")
-    text = _PHONE_PUNCTUATION.sub("", str(value).strip())
-    if not text:
-        raise ContactError(field_name, "is empty")
-    if _PHONE_LETTER.search(text):
-        raise ContactError(field_name, f"contains letters: {str(value).strip()[:40]!r}")
-    if not _PHONE_SHAPE.fullmatch(text):
-        raise ContactError(field_name, f"is not a phone number: {str(value).strip()[:40]!r}")
+    text = str(value).strip()
+    if not _PHONE_SHAPE.fullmatch(text):  # else already digits with an optional +: nothing to strip or refuse
+        text = _PHONE_PUNCTUATION.sub("", text)
+        if not text:
+            raise ContactError(field_name, "is empty")
+        if _PHONE_LETTER.search(text):
+            raise ContactError(field_name, f"contains letters: {str(value).strip()[:40]!r}")
+        if not _PHONE_SHAPE.fullmatch(text):
+            raise ContactError(field_name, f"is not a phone number: {str(value).strip()[:40]!r}")
     if not options.e164:
         return text
     return _to_e164(text, field_name, options.default_region)
@@ -190,10 +198,10 @@ def canonical_phone(value: Any, default_region: str | None = None) -> str | None
     (national forms with ``default_region``; international prefixes such as ``00`` and ``011`` as
     that region dials out), else its digits with a leading ``+`` kept; None when it holds no digit."""
     text = _PHONE_PUNCTUATION.sub("", str(value or "").strip())
-    if not any(char.isdigit() for char in text):
-        return None
     if is_canonical_e164(text):
         return text  # libphonenumber would write it the same way (a campaign's numbers, read in bulk)
+    if not any(char.isdigit() for char in text):
+        return None
     import phonenumbers
 
     try:
@@ -351,18 +359,21 @@ def parse_attributes(value: Any) -> dict[str, str]:
     """Attribute name → text. Scalars become text; nested values and formula-like text are refused."""
     if value is None or value == "":
         return {}
-    if not isinstance(value, Mapping):
+    if not isinstance(value, (dict, Mapping)):  # dict first: the common case skips the ABC check
         raise ContactError("attributes", f"must be an object of name: value, got {type(value).__name__}")
     attributes = {}
     for name, item in value.items():
         key = str(name).strip()
         if not key:
             raise ContactError("attributes", "an attribute has an empty name")
-        if item is None:
+        if type(item) is str:  # the common case (every CSV cell): text as it is
+            text = item
+        elif item is None:
             continue
-        if isinstance(item, (dict, list, tuple, set)):
+        elif isinstance(item, (dict, list, tuple, set)):
             raise ContactError(f"attributes.{key}", f"must be a single value, got {type(item).__name__}")
-        text = str(item).lower() if isinstance(item, bool) else str(item)
+        else:
+            text = str(item).lower() if isinstance(item, bool) else str(item)
         if _looks_like_formula(text):
             raise ContactError(f"attributes.{key}", f"looks like a spreadsheet formula (CSV injection): {text[:30]!r}")
         attributes[key] = text
@@ -371,7 +382,7 @@ def parse_attributes(value: Any) -> dict[str, str]:
 
 def _looks_like_formula(text: str) -> bool:
     """Whether a spreadsheet would run ``text`` as a formula (``=...``, ``@...``, ``+cmd|...``)."""
-    return text.startswith(_FORMULA_PREFIXES) or bool(_SIGNED_FORMULA.match(text))
+    return text.startswith(_FORMULA_PREFIXES) or (text[:1] in ("+", "-") and _SIGNED_FORMULA.match(text) is not None)
 
 
 def dedupe_key(contact: Contact) -> str:

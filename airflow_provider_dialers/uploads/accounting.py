@@ -35,7 +35,8 @@ class UploadCounters:
 
     def count(self, status: RowStatus) -> None:
         self.total += 1
-        bucket = _BUCKET_OF_STATUS[RowStatus(status)]
+        # A RowStatus (every caller's) is its own key; anything else is read as one, or refused.
+        bucket = _BUCKET_OF_STATUS[status if status.__class__ is RowStatus else RowStatus(status)]
         setattr(self, bucket, getattr(self, bucket) + 1)
 
     def add(self, other: UploadCounters) -> None:

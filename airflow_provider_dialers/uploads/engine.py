@@ -320,6 +320,7 @@ class UploadRun:
     def _read_and_send(self, executor: ThreadPoolExecutor) -> None:
         mapper = ColumnMapper(self.kind.model_keys, self.settings.field_map or {})
         segment = Segment(first_row=self.checkpoint.next_row)
+        batch_size, segment_rows = self.batch_size, max(MAX_SEGMENT_ROWS, self.batch_size)
         for source_row in iter_rows(
             self.source, mapper, source_format=self.settings.source_format, delimiter=self.settings.delimiter
         ):
@@ -327,9 +328,7 @@ class UploadRun:
                 self._remember(source_row)  # settled by an earlier attempt: not sent again
                 continue
             self._classify(source_row, segment)
-            if len(segment.batch) >= self.batch_size or segment.rows >= max(
-                MAX_SEGMENT_ROWS, self.batch_size
-            ):
+            if len(segment.batch) >= batch_size or segment.rows >= segment_rows:
                 self._dispatch(segment, executor)
                 segment = Segment(first_row=segment.last_row + 1)
         if segment.rows:
@@ -414,10 +413,13 @@ class UploadRun:
 
     def _record(self, segment: Segment, outcome: RowOutcome, original: Mapping[str, Any]) -> None:
         segment.counters.count(outcome.status)
-        if outcome.status is RowStatus.REJECTED or outcome.payload is not None:
+        # Kept for _write_outputs: rejects, and the payloads of accepted rows in a dry run.
+        if outcome.status is RowStatus.REJECTED:
             segment.settled.append(outcome)
-            if outcome.status is RowStatus.REJECTED:
-                segment.originals[outcome.row] = original
+            segment.originals[outcome.row] = original
+        elif (self.dry_run_file is not None and outcome.status is RowStatus.ACCEPTED
+              and outcome.payload is not None):
+            segment.settled.append(outcome)
 
     # -- batches -----------------------------------------------------------------------------
     def _dispatch(self, segment: Segment, executor: ThreadPoolExecutor) -> None:

@@ -54,13 +54,17 @@ class HeldContacts:
 
     def holds(self, contact: Contact) -> bool:
         """Whether the campaign held ``contact`` (by its external id, else its first phone)."""
-        if contact.external_id and _digest(contact.external_id) in self.external_ids:
-            return True
+        external_id = contact.external_id
+        if external_id:
+            if self.external_ids and _digest(external_id) in self.external_ids:
+                return True
+            if not self.phones_without_id:
+                return False  # with an id, only a contact the dialer keeps without one matches by phone
         phone = canonical_phone(contact.phones[0], self.default_region) if contact.phones else None
         if phone is None:
             return False
         digest = _digest(phone)
-        return digest in self.phones_without_id or (not contact.external_id and digest in self.phones)
+        return digest in self.phones_without_id or (not external_id and digest in self.phones)
 
 
 def load_held_contacts(

@@ -11,8 +11,10 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import itertools
 import json
 import logging
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,6 +41,10 @@ _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 _SURROGATE = re.compile("[\udc80-\udcff]")  # what surrogateescape leaves for undecodable bytes
 #: A column name with a short index (``phone1``, ``Number 2``): a DNC file's header, not a number.
 _HEADER_NAME = re.compile(r"[A-Za-z_][A-Za-z_ .\-]*\d{0,2}")
+#: One line of a file as text, undecodable bytes kept as surrogates (called in C, once per line).
+_DECODE_LINE = operator.methodcaller("decode", "utf-8", "surrogateescape")
+#: Where a column's value goes in a record (:meth:`ColumnMapper.to_record`), decided once per column.
+_DROP, _RECORD, _ATTRIBUTE, _NUMBERED_PHONE, _MODEL_ATTRIBUTES = range(5)
 
 
 @dataclass(frozen=True)
@@ -94,25 +100,48 @@ class ColumnMapper:
             return key
         return ATTRIBUTE_PREFIX + column.strip()
 
+    def _route_of(self, column: str) -> tuple[int, Any]:
+        """``(where, name)`` for a column's values (``_RECORD``, ``_ATTRIBUTE`` ...), from its target;
+        ``_MODEL_ATTRIBUTES`` (a column ``attributes`` not in ``field_map``) carries the route its
+        value takes when it is not a mapping. Asked for every cell, answered once per column name."""
+        routes: dict[str, tuple[int, Any]] = self.__dict__.setdefault("_routes", {})
+        route = routes.get(column)
+        if route is None:
+            target = self.target_of(column)
+            if target is None:
+                route = (_DROP, None)
+            elif target.startswith(ATTRIBUTE_PREFIX):
+                route = (_ATTRIBUTE, target[len(ATTRIBUTE_PREFIX) :])
+            elif target in NUMBERED_PHONE_KEYS:
+                route = (_NUMBERED_PHONE, target)
+            else:
+                route = (_RECORD, target)
+            if target is not None and column == "attributes" and column not in self.field_map:
+                route = (_MODEL_ATTRIBUTES, route)
+            routes[column] = route
+        return route
+
     def to_record(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The record for one row; empty cells are absent."""
         record: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         numbered_phones: dict[str, Any] = {}
+        routes = self.__dict__.get("_routes") or {}
         for column, value in values.items():
-            if _is_empty(value):
+            if value is None or (isinstance(value, str) and not value.strip()):  # an empty cell
                 continue
-            target = self.target_of(column)
-            if target is None:
-                continue
-            if column == "attributes" and isinstance(value, Mapping) and column not in self.field_map:
-                attributes.update(value)  # rows given in the model's own shape
-            elif target.startswith(ATTRIBUTE_PREFIX):
-                attributes[target[len(ATTRIBUTE_PREFIX) :]] = value
-            elif target in NUMBERED_PHONE_KEYS:
-                numbered_phones[target] = value
-            else:
-                record[target] = value
+            where, name = routes.get(column) or self._route_of(column)
+            if where == _MODEL_ATTRIBUTES:
+                if isinstance(value, Mapping):
+                    attributes.update(value)  # rows given in the model's own shape
+                    continue
+                where, name = name
+            if where == _RECORD:
+                record[name] = value
+            elif where == _ATTRIBUTE:
+                attributes[name] = value
+            elif where == _NUMBERED_PHONE:
+                numbered_phones[name] = value
         if numbered_phones:
             _append_numbered_phones(
                 record, [numbered_phones[k] for k in NUMBERED_PHONE_KEYS if k in numbered_phones]
@@ -133,10 +162,6 @@ def _append_numbered_phones(record: dict[str, Any], extra: list[Any]) -> None:
 
 def _split_phones(text: str) -> list[str]:
     return [item for item in text.split(";") if item.strip()]
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,15 +261,23 @@ def _iter_memory_rows(items: Iterable[Any], mapper: ColumnMapper) -> Iterator[So
 
 
 def _decoded_lines(handle: IO[bytes]) -> Iterator[str]:
-    """The file's lines as text; undecodable bytes survive as surrogates so the row can be named."""
-    for index, raw in enumerate(binary_lines(handle)):
-        if index == 0 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        yield raw.decode("utf-8", errors="surrogateescape")
+    """The file's lines as text; undecodable bytes survive as surrogates so the row can be named.
+    The first line is read now (to drop a BOM); the others are decoded as they are read, in C."""
+    lines = binary_lines(handle)
+    first = next(lines, None)
+    if first is None:
+        return iter(())
+    first = first.removeprefix(codecs.BOM_UTF8)
+    return itertools.chain((_DECODE_LINE(first),), map(_DECODE_LINE, lines))
 
 
 def _has_bad_bytes(values: Iterable[str]) -> bool:
-    return any(_SURROGATE.search(value) for value in values)
+    return _joined_has_bad_bytes("".join(values))
+
+
+def _joined_has_bad_bytes(text: str) -> bool:
+    # A surrogate is never ASCII: the regex runs only on text with other characters.
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def printable(value: Any) -> Any:
@@ -273,10 +306,11 @@ def _iter_csv_rows(handle: IO[bytes], mapper: ColumnMapper, delimiter: str) -> I
             number += 1
             yield SourceRow(number, {}, error=("row", _unreadable_row(number, first_line, cells_by_row.line_num, exc)))
             continue
-        if not any(cell.strip() for cell in cells):
+        joined = "".join(cells)
+        if not joined or joined.isspace():
             continue  # a blank line (or a row of empty cells, as spreadsheets export) is not a row
         number += 1
-        yield _csv_row(number, header, cells, mapper)
+        yield _csv_row(number, header, cells, mapper, joined)
 
 
 def _unreadable_row(number: int, first_line: int, last_line: int, exc: csv.Error) -> str:
@@ -318,13 +352,14 @@ def _checked_header(header: list[str], delimiter: str = ",") -> list[str]:
     return names
 
 
-def _csv_row(number: int, header: list[str], cells: list[str], mapper: ColumnMapper) -> SourceRow:
+def _csv_row(number: int, header: list[str], cells: list[str], mapper: ColumnMapper, joined: str) -> SourceRow:
+    """One data row; ``joined`` is its cells as one text (checked for undecodable bytes at once)."""
     original = dict(zip(header, cells))
     if len(cells) > len(header):
         return SourceRow(
             number, original, error=("row", f"row has {len(cells)} cells, header has {len(header)}")
         )
-    if _has_bad_bytes(cells):
+    if _joined_has_bad_bytes(joined):
         return SourceRow(number, original, error=("row", f"row {number} is not valid UTF-8"))
     return SourceRow(number, original, mapper.to_record(original))
 

@@ -90,14 +90,21 @@ def _phone_columns(phones: tuple[str, ...]) -> dict[str, str]:
 
 
 def _check_attribute_name(name: str) -> None:
-    field = f"attributes.{name}"
+    problem = _attribute_name_problem(name)
+    if problem is not None:
+        raise ContactError(f"attributes.{name}", problem)
+
+
+@functools.lru_cache(maxsize=1024)
+def _attribute_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an attribute's column, or None (asked for every row, with few names)."""
     if not _COLUMN_NAME.fullmatch(name):
-        raise ContactError(field, "is not a valid Ameyo column name (a letter, then letters, digits or _; "
-                                  "at most 63 characters)")
+        return "is not a valid Ameyo column name (a letter, then letters, digits or _; at most 63 characters)"
     # SQL column names ignore case: "Phone1" would overwrite the phone1 column.
     if _PHONE_COLUMN.fullmatch(name) or name.lower() in (EXTERNAL_ID_COLUMN, TIMEZONE_COLUMN):
-        raise ContactError(field, f"clashes with the column Ameyo uses for the contact's "
-                                  f"{'phones' if _PHONE_COLUMN.fullmatch(name) else name.lower()}")
+        return (f"clashes with the column Ameyo uses for the contact's "
+                f"{'phones' if _PHONE_COLUMN.fullmatch(name) else name.lower()}")
+    return None
 
 
 def callback_time(moment: pendulum.DateTime, server_timezone: str, time_field: str = "dial_at") -> str:

@@ -317,6 +317,8 @@ def _int_or_none(value: Any) -> int | None:
 
 def _bool(value: Any) -> bool:
     """Ameyo sends booleans as JSON booleans or as "true"/"false" strings."""
+    if value is True or value is False:
+        return value
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
@@ -382,15 +384,25 @@ def is_invalid_session_body(text: str) -> bool:
     return is_session_error(body)
 
 
+#: ``resultTypeString`` -> its type, looked up without calling the enum (once per uploaded record).
+_RESULT_TYPE_OF_TEXT: dict[str, AmeyoResultType] = {member.value: member for member in AmeyoResultType}
+
+
 def _record_result(index: int, raw: Mapping[str, Any]) -> AmeyoRecordResult:
     """One record of an upload answer. Accepts both answers' spellings (``inserted`` /
     ``Inserted`` / ``isInserted``, ``crmResultTypeString`` / ``crmTypeString``)."""
     text = raw.get("resultTypeString")
-    try:
-        result_type: AmeyoResultType | str = AmeyoResultType(text)
-    except ValueError:
-        result_type = str(text)
-    inserted = next((raw[k] for k in ("inserted", "isInserted", "Inserted") if k in raw), False)
+    result_type: AmeyoResultType | str | None = _RESULT_TYPE_OF_TEXT.get(text) if isinstance(text, str) else None
+    if result_type is None:
+        try:
+            result_type = AmeyoResultType(text)
+        except ValueError:
+            result_type = str(text)
+    inserted = False
+    for key in ("inserted", "isInserted", "Inserted"):
+        if key in raw:
+            inserted = raw[key]
+            break
     exception = raw.get("exception")
     return AmeyoRecordResult(
         index=index,
@@ -559,14 +571,24 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _FORM_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 #: ASCII -> its form encoding, as ``quote_plus`` writes it (safe characters stay as they are).
 _FORM_TABLE = {code: ("+" if code == 32 else f"%{code:02X}") for code in range(128) if chr(code) not in _FORM_SAFE}
+#: The ASCII characters encoded as ``%XX``, but for ``%`` (replaced first) and ``+`` (before " " -> "+").
+_FORM_ESCAPED = tuple((chr(code), text) for code, text in _FORM_TABLE.items() if chr(code) not in "% +")
 _ENCODED_CLOSING_BRACE = b"%7D"
 _ENCODED_EMPTY_OBJECT = b"%7B%7D"
 
 
 def form_quote(text: str) -> str:
-    """``quote_plus(text)``; ASCII text through one ``str.translate`` (quote_plus loops in Python
-    over every byte, which a profile showed costing milliseconds per 200-record upload)."""
-    return text.translate(_FORM_TABLE) if text.isascii() else quote_plus(text)
+    """``quote_plus(text)``; ASCII text by one ``str.replace`` per character it holds that is encoded
+    (quote_plus loops in Python over every byte, and ``str.translate`` with ``_FORM_TABLE`` looks up
+    every character: milliseconds per 200-record upload). ``%`` goes first and " " -> "+" last, so no
+    replacement is encoded again (they write only ``%``, hex digits and ``+``)."""
+    if not text.isascii():
+        return quote_plus(text)
+    text = text.replace("%", "%25")
+    for char, encoded in _FORM_ESCAPED:
+        if char in text:
+            text = text.replace(char, encoded)
+    return text.replace("+", "%2B").replace(" ", "+")
 
 
 def command_form(command: str, data: Mapping[str, Any]) -> bytes:

@@ -439,7 +439,14 @@ class SinchObiApi(DialerHook):
         "Value is not unique" for the items already added: see ``CustomerItemResult.duplicate``);
         otherwise a request that may have been processed is not re-sent.
         """
-        bodies = [normalise_customer(customer) for customer in customers]
+        return self._add_customer_bodies(campaign_id, [normalise_customer(customer) for customer in customers],
+                                         stop_if_invalid=stop_if_invalid)
+
+    def _add_customer_bodies(
+        self, campaign_id: str, bodies: list[dict[str, Any]], *, stop_if_invalid: bool = False
+    ) -> CustomerListResult:
+        """:meth:`add_customers` for customers already in the shape :func:`normalise_customer` gives
+        (the capabilities' mapping, ``records.customer_from_contact``, builds them so): sent as they are."""
         if not bodies:
             return CustomerListResult(items=())
         if len(bodies) > RECOMMENDED_LIST_SIZE:

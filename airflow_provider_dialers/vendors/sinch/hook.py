@@ -280,7 +280,8 @@ class SinchObiHook(SinchObiApi):
                 yield position, RowOutcome(row, RowStatus.ACCEPTED, payload=customer)
             return
         after = options.recontact_after if recontact else None
-        result = self.add_customers(campaign_id, [customer for _, _, customer in to_send])
+        # The mapping's customers are in the OBI's shape already: sent without normalising them again.
+        result = self._add_customer_bodies(campaign_id, [customer for _, _, customer in to_send])
         refused: list[tuple[int, int, dict[str, Any], CustomerItemResult]] = []
         for (position, row, customer), item in zip(to_send, result.items):
             if after is not None and item.duplicate:
@@ -323,7 +324,7 @@ class SinchObiHook(SinchObiApi):
             again.append((position, row, customer))
         if not again:
             return
-        result = self.add_customers(campaign_id, [customer for _, _, customer in again])
+        result = self._add_customer_bodies(campaign_id, [customer for _, _, customer in again])
         for (position, row, customer), item in zip(again, result.items):
             yield position, outcome_from_item(row, item, replayed=result.replayed, payload=customer)
 
