@@ -54,6 +54,7 @@ from airflow_provider_dialers.uploads.checkpoint import (
 )
 from airflow_provider_dialers.uploads.digests import DigestSet
 from airflow_provider_dialers.uploads.guards import CallingWindow, DncList, load_dnc_list
+from airflow_provider_dialers.uploads.heap import long_lived_objects_frozen
 from airflow_provider_dialers.uploads.held import HeldContacts, load_held_contacts
 from airflow_provider_dialers.uploads.pacing import ConcurrencyLimiter
 from airflow_provider_dialers.uploads.rejects import (
@@ -308,7 +309,7 @@ class UploadRun:
             phone_options=settings.phone_options,
         )
         try:
-            with self.limiter.listening(self.dialer), ThreadPoolExecutor(
+            with long_lived_objects_frozen(), self.limiter.listening(self.dialer), ThreadPoolExecutor(
                     self.max_concurrency, thread_name_prefix="dialer-upload") as executor:
                 self._read_and_send(executor)
         finally:
