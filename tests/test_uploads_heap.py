@@ -27,10 +27,10 @@ def test_unfrozen_after_an_error_too():
 def test_a_freeze_made_by_someone_else_is_left_alone():
     gc.freeze()
     try:
-        count = gc.get_freeze_count()
+        # The count falls as frozen objects die (another thread may free some), never to 0 here.
         with long_lived_objects_frozen() as frozen:
-            assert not frozen and gc.get_freeze_count() == count
-        assert gc.get_freeze_count() == count
+            assert not frozen and gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0  # not unfrozen by the upload
     finally:
         gc.unfreeze()
 
