@@ -124,8 +124,11 @@ def test_rows_stored_after_the_answer_are_waited_for(sandbox, sandbox_client, tm
 def test_rows_never_listed_are_rejected_with_the_reason_and_never_sent_twice(
     sandbox, sandbox_client, tmp_path, monkeypatch
 ):
+    from airflow_provider_dialers.sandbox.expertflow import routes
+
     hook_class = dialer_hook_class("expertflow_ecm")
-    monkeypatch.setattr(hook_class, "bulk_settle_seconds", 0.1)  # shorter than the sandbox's queue
+    monkeypatch.setattr(hook_class, "bulk_settle_seconds", 0.1)  # far shorter than the sandbox's queue
+    monkeypatch.setattr(routes, "BULK_QUEUE_SECONDS", 3.0)  # (served from this process) even on a busy machine
     sandbox_client.configure(readings={"ecm_bulk_processing": "queued"})
     source = write_rows(tmp_path / "slow.csv", range(20))
     result = upload("expertflow_ecm_default", source, bulk=True, max_rejected_ratio=1.0)
@@ -134,7 +137,7 @@ def test_rows_never_listed_are_rejected_with_the_reason_and_never_sent_twice(
     assert result["first_rejects"][0]["field"] == "phone1"
     import time
 
-    time.sleep(1.0)  # the queue stores them
+    time.sleep(3.5)  # the queue stores them
     again = upload("expertflow_ecm_default", source, bulk=True)  # a new run: every row is found in the campaign
     assert again["duplicates"] == 20 and again["accepted"] == 0
     assert max(held(sandbox_client).values()) == 1
