@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from airflow_provider_dialers.capabilities import DialerCapabilities, UploadOptions
-from airflow_provider_dialers.uploads.sources import Source, as_path, is_file_source
+from airflow_provider_dialers.uploads.sources import Source, as_path, is_file_source, stat_size_mtime
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,7 @@ def estimated_rows(source: Source) -> int:
         return len(source) if isinstance(source, Sequence) else 0
     try:
         path = as_path(source)
-        stat = path.stat()
-        size = stat.get("size") if isinstance(stat, dict) or hasattr(stat, "get") else stat.st_size
+        size = stat_size_mtime(path.stat())[0]
         with path.open("rb") as handle:
             sample = handle.read(SAMPLE_BYTES)
     except (OSError, ValueError, TypeError):

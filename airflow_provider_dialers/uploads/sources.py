@@ -432,7 +432,7 @@ def fingerprint(source: Source) -> str:
     if is_file_source(source):
         path = as_path(source)
         stat = path.stat()
-        size, mtime = _stat_size_mtime(stat)
+        size, mtime = stat_size_mtime(stat)
         digest.update(f"{path}|{size}|{mtime}|".encode())
         with path.open("rb") as handle:
             digest.update(handle.read(1024))
@@ -443,7 +443,8 @@ def fingerprint(source: Source) -> str:
     return digest.hexdigest()[:32]
 
 
-def _stat_size_mtime(stat: Any) -> tuple[Any, Any]:
+def stat_size_mtime(stat: Any) -> tuple[Any, Any]:
+    """(size, modification time) from a local ``stat()`` or an ObjectStoragePath's info mapping."""
     if isinstance(stat, Mapping):  # ObjectStoragePath.stat() is a dict-like of the store's info
         return stat.get("size"), stat.get("mtime") or stat.get("LastModified") or stat.get("ETag")
     return stat.st_size, stat.st_mtime
